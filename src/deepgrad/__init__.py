@@ -1,0 +1,136 @@
+"""deepgrad: deep learning from first principles, on NumPy, shaped like PyTorch.
+
+``import deepgrad as torch`` runs most course code unchanged: tensors with
+reverse-mode autograd, ``deepgrad.nn``, ``deepgrad.optim``, ``deepgrad.data``,
+and the lab (``deepgrad.lab``) that trains, records and shows experiments.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from deepgrad import autograd, backend
+from deepgrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from deepgrad.backend import (
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    set_default_dtype,
+    set_rng_state,
+)
+from deepgrad.tensor import Tensor, _attach_ops, from_numpy, is_tensor, tensor
+
+_attach_ops()
+
+from deepgrad.ops.activation import relu, sigmoid, tanh  # noqa: E402
+from deepgrad.ops.creation import (  # noqa: E402
+    arange,
+    empty,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    zeros,
+    zeros_like,
+)
+from deepgrad.ops.elementwise import (  # noqa: E402
+    abs,
+    add,
+    allclose,
+    clamp,
+    clip,
+    cos,
+    div,
+    eq,
+    equal,
+    exp,
+    ge,
+    gt,
+    isfinite,
+    isnan,
+    le,
+    log,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    ne,
+    neg,
+    pow,
+    rsqrt,
+    sign,
+    sin,
+    sqrt,
+    square,
+    sub,
+    where,
+)
+from deepgrad.ops.linalg import bmm, dot, matmul, mm  # noqa: E402
+from deepgrad.ops.reduce import (  # noqa: E402
+    amax,
+    amin,
+    argmax,
+    argmin,
+    logsumexp,
+    max,
+    mean,
+    min,
+    std,
+    sum,
+    var,
+)
+from deepgrad.ops.shape import (  # noqa: E402
+    cat,
+    chunk,
+    concatenate,
+    expand,
+    flatten,
+    permute,
+    repeat,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    t,
+    transpose,
+    unflatten,
+    unsqueeze,
+)
+from deepgrad.gradcheck import gradcheck  # noqa: E402
+
+float32 = backend.float32
+float64 = backend.float64
+float = backend.float32  # noqa: A001 - torch's alias
+double = backend.float64
+int64 = backend.int64
+long = backend.int64
+int32 = backend.int32
+uint8 = backend.uint8
+bool = backend.bool_  # noqa: A001 - torch's alias
+
+__version__ = "0.1.0"
+
+_LAZY_MODULES = ("nn", "optim", "data", "lab", "viz", "serialization", "utils")
+_LAZY_NAMES = {
+    "save": "deepgrad.serialization",
+    "load": "deepgrad.serialization",
+    "summary": "deepgrad.nn.summary",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the heavier subpackages on first use (``deepgrad.nn``, ``deepgrad.lab``...)."""
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"deepgrad.{name}")
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+    raise AttributeError(f"module 'deepgrad' has no attribute {name!r}")

@@ -1,0 +1,132 @@
+"""Operators and methods of ``Tensor``, as thin calls into the ops (torch's names)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deepgrad.ops import activation, elementwise, linalg, reduce, shape
+
+E = elementwise
+
+
+def _reflected(fn: Any) -> Any:
+    def method(self: Any, other: Any) -> Any:
+        return fn(E.to_operand_tensor(other, self), self)
+
+    return method
+
+
+def _tensor_operand(other: Any, like: Any) -> Any:
+    from deepgrad.tensor import Tensor
+
+    return other if isinstance(other, Tensor) else Tensor(E.to_operand(other, like), _copy=False)
+
+
+E.to_operand_tensor = _tensor_operand  # type: ignore[attr-defined]
+
+
+def _rpow(self: Any, other: Any) -> Any:
+    return E.pow(other, self)
+
+
+def _size_args(args: tuple[Any, ...]) -> Any:
+    return args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+
+
+METHODS: dict[str, Any] = {
+    "__add__": E.add,
+    "__radd__": _reflected(E.add),
+    "__sub__": E.sub,
+    "__rsub__": _reflected(E.sub),
+    "__mul__": E.mul,
+    "__rmul__": _reflected(E.mul),
+    "__truediv__": E.div,
+    "__rtruediv__": _reflected(E.div),
+    "__pow__": E.pow,
+    "__rpow__": _rpow,
+    "__matmul__": linalg.matmul,
+    "__rmatmul__": _reflected(linalg.matmul),
+    "__neg__": E.neg,
+    "__abs__": E.abs,
+    "__eq__": E.eq,
+    "__ne__": E.ne,
+    "__lt__": E.lt,
+    "__le__": E.le,
+    "__gt__": E.gt,
+    "__ge__": E.ge,
+    "__getitem__": shape.getitem,
+    "add": E.add,
+    "sub": E.sub,
+    "mul": E.mul,
+    "div": E.div,
+    "pow": E.pow,
+    "neg": E.neg,
+    "abs": E.abs,
+    "exp": E.exp,
+    "log": E.log,
+    "sqrt": E.sqrt,
+    "rsqrt": E.rsqrt,
+    "square": E.square,
+    "sin": E.sin,
+    "cos": E.cos,
+    "sign": E.sign,
+    "clamp": E.clamp,
+    "clip": E.clamp,
+    "maximum": E.maximum,
+    "minimum": E.minimum,
+    "eq": E.eq,
+    "ne": E.ne,
+    "lt": E.lt,
+    "le": E.le,
+    "gt": E.gt,
+    "ge": E.ge,
+    "isnan": E.isnan,
+    "isfinite": E.isfinite,
+    "allclose": E.allclose,
+    "equal": E.equal,
+    "tanh": activation.tanh,
+    "sigmoid": activation.sigmoid,
+    "relu": activation.relu,
+    "sum": reduce.sum,
+    "mean": reduce.mean,
+    "var": reduce.var,
+    "std": reduce.std,
+    "max": reduce.max,
+    "min": reduce.min,
+    "amax": reduce.amax,
+    "amin": reduce.amin,
+    "argmax": reduce.argmax,
+    "argmin": reduce.argmin,
+    "logsumexp": reduce.logsumexp,
+    "matmul": linalg.matmul,
+    "mm": linalg.matmul,
+    "dot": linalg.dot,
+    "reshape": lambda self, *s: shape.reshape(self, *s),
+    "view": lambda self, *s: shape.reshape(self, *s),
+    "view_as": lambda self, other: shape.reshape(self, other.shape),
+    "reshape_as": lambda self, other: shape.reshape(self, other.shape),
+    "flatten": shape.flatten,
+    "unflatten": shape.unflatten,
+    "permute": lambda self, *d: shape.permute(self, *d),
+    "transpose": shape.transpose,
+    "t": shape.t,
+    "squeeze": shape.squeeze,
+    "unsqueeze": shape.unsqueeze,
+    "expand": lambda self, *s: shape.expand(self, *s),
+    "expand_as": shape.expand_as,
+    "repeat": lambda self, *s: shape.repeat(self, *s),
+    "split": shape.split,
+    "chunk": shape.chunk,
+    "where": lambda self, cond, other: E.where(cond, self, other),
+}
+
+
+def _T(self: Any) -> Any:  # noqa: N802 - torch's name
+    return shape.permute(self, *reversed(range(self.ndim)))
+
+
+def attach(cls: type) -> None:
+    for name, fn in METHODS.items():
+        setattr(cls, name, fn)
+    cls.T = property(_T)  # type: ignore[attr-defined]
+    cls.mT = property(lambda self: shape.transpose(self, -2, -1))  # type: ignore[attr-defined]
