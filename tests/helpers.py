@@ -44,9 +44,9 @@ def random_inputs(shapes: Sequence[Any], seed: int = 0, low: float = -2.0, high:
         if isinstance(shape, np.ndarray):
             arrays.append(shape)
             continue
-        a = rng.uniform(low, high, size=shape)
+        a = np.asarray(rng.uniform(low, high, size=shape))
         if positive:
-            a = np.abs(a) + 0.5
+            a = np.asarray(np.abs(a) + 0.5)
         arrays.append(a)
     return arrays
 
