@@ -22,6 +22,9 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         a, b = ctx.saved_tensors
+        if a.ndim == 1 and b.ndim == 1:
+            return (grad * b if ctx.needs_input_grad[0] else None,
+                    grad * a if ctx.needs_input_grad[1] else None)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g = grad
