@@ -1,0 +1,51 @@
+"""Neural-network building blocks with PyTorch's names: ``Module``, ``Parameter``, the
+layers (one family per file in ``modules/``), ``functional`` (``F``), ``init`` and
+``utils``. ``deepgrad.nn.Conv2d(1, 32, 5, padding=2)`` is ``torch.nn.Conv2d(...)``."""
+
+from deepgrad.nn import functional, init, utils
+from deepgrad.nn.module import Module, RemovableHandle
+from deepgrad.nn.modules import (
+    ELU,
+    GELU,
+    SELU,
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    BCELoss,
+    BCEWithLogitsLoss,
+    Conv2d,
+    CrossEntropyLoss,
+    Dropout,
+    Embedding,
+    Flatten,
+    Identity,
+    L1Loss,
+    LayerNorm,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    MaxPool2d,
+    ModuleDict,
+    ModuleList,
+    MSELoss,
+    NLLLoss,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    SmoothL1Loss,
+    Softmax,
+    Softplus,
+    Tanh,
+    Unflatten,
+)
+from deepgrad.nn.parameter import Buffer, Parameter
+
+__all__ = [
+    "functional", "init", "utils", "Module", "RemovableHandle", "Parameter", "Buffer",
+    "ELU", "GELU", "SELU", "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
+    "BCELoss", "BCEWithLogitsLoss", "Conv2d", "CrossEntropyLoss", "Dropout", "Embedding",
+    "Flatten", "Identity", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
+    "MaxPool2d", "ModuleDict", "ModuleList", "MSELoss", "NLLLoss", "ReLU", "Sequential",
+    "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten",
+]

@@ -1,0 +1,26 @@
+"""``Dropout``: zero a random fraction ``p`` of activations in training, scale the rest."""
+
+from __future__ import annotations
+
+from deepgrad.nn import functional as F
+from deepgrad.nn.module import Module
+from deepgrad.tensor import Tensor
+
+
+class Dropout(Module):
+    """Inverted dropout: in training each element is zeroed with probability ``p`` and the
+    survivors are scaled by ``1/(1-p)``; in eval mode it is the identity. Draws come
+    from the global generator (``deepgrad.manual_seed``)."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: probability has to be between 0 and 1, but got {p}")
+        self.p = float(p)
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"

@@ -1,0 +1,168 @@
+"""Batch and layer normalisation, each one graph node with a closed-form backward.
+
+Composing them from mean/var/sub/div ops would work but costs a dozen nodes and
+their saved arrays per layer; the fused backward is the textbook one:
+``dx = invstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from deepgrad import autograd
+from deepgrad.autograd import Context, Function
+from deepgrad.tensor import Tensor
+
+
+class BatchNorm(Function):
+    """``(x - mean) * invstd * weight + bias`` per channel (axis 1).
+
+    ``mean``/``invstd`` come in already shaped to broadcast (1, C, 1, ...). With
+    ``batch_stats`` they were computed from ``x`` itself (training), and the
+    backward includes their dependence on ``x``; otherwise they are constants
+    (running statistics in eval mode).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, weight: Any = None, bias: Any = None, *, mean: Any,
+                invstd: Any, batch_stats: bool) -> Any:
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        xhat = (x - mean) * invstd
+        out = xhat * weight.reshape(shape) if weight is not None else xhat.copy()
+        if bias is not None:
+            out += bias.reshape(shape)
+        ctx.save_for_backward(xhat, invstd, weight)
+        ctx.batch_stats = batch_stats
+        ctx.has_bias = bias is not None
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        xhat, invstd, weight = ctx.saved_tensors
+        axes = (0,) + tuple(range(2, grad.ndim))
+        shape = (1, -1) + (1,) * (grad.ndim - 2)
+        count = grad.size // grad.shape[1]
+        grad_bias = grad.sum(axis=axes)
+        grad_weight = (grad * xhat).sum(axis=axes)
+        scale = invstd if weight is None else invstd * weight.reshape(shape)
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            if ctx.batch_stats:
+                inv_n = np.asarray(1.0 / count, dtype=grad.dtype)
+                grad_x = scale * (grad - grad_bias.reshape(shape) * inv_n
+                                  - xhat * (grad_weight.reshape(shape) * inv_n))
+            else:
+                grad_x = grad * scale
+        return (grad_x,
+                grad_weight if weight is not None else None,
+                grad_bias if ctx.has_bias else None)
+
+
+class LayerNorm(Function):
+    """``(x - mean) * invstd * weight + bias`` over the last ``k`` axes, per sample."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, weight: Any = None, bias: Any = None, *, k: int,
+                eps: float) -> Any:
+        axes = tuple(range(x.ndim - k, x.ndim))
+        mean = x.mean(axis=axes, keepdims=True)
+        centered = x - mean
+        var = (centered * centered).mean(axis=axes, keepdims=True)
+        invstd = (1.0 / np.sqrt(var + np.asarray(eps, dtype=x.dtype))).astype(x.dtype)
+        xhat = centered * invstd
+        out = xhat * weight if weight is not None else xhat
+        if bias is not None:
+            out = out + bias
+        ctx.save_for_backward(xhat, invstd, weight)
+        ctx.axes = axes
+        ctx.has_bias = bias is not None
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        xhat, invstd, weight = ctx.saved_tensors
+        axes = ctx.axes
+        lead = tuple(range(grad.ndim - len(axes)))
+        grad_weight = (grad * xhat).sum(axis=lead) if weight is not None else None
+        grad_bias = grad.sum(axis=lead) if ctx.has_bias else None
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            dxhat = grad * weight if weight is not None else grad
+            grad_x = invstd * (dxhat - dxhat.mean(axis=axes, keepdims=True)
+                               - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True))
+        return grad_x, grad_weight, grad_bias
+
+
+def _float_tensor(op: str, x: Any) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point tensor, got dtype {x.dtype}")
+    return x
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,  # noqa: A002
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """torch's ``F.batch_norm``: batch statistics when ``training`` (or when there are no
+    running statistics), running statistics otherwise. In training the running
+    statistics are updated in place: ``r = (1 - momentum) * r + momentum * batch``,
+    with the unbiased batch variance, as torch."""
+    x = _float_tensor("batch_norm", input)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {x.shape}")
+    channels = x.shape[1]
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                    ("running_var", running_var)):
+        if t is not None and t.shape != (channels,):
+            raise RuntimeError(f"batch_norm: {name} has shape {t.shape} but the input has "
+                               f"{channels} channels (input shape {x.shape})")
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, channels) + (1,) * (x.ndim - 2)
+    data = x.data
+    eps_ = np.asarray(eps, dtype=data.dtype)
+    use_batch = training or running_mean is None or running_var is None
+    if use_batch:
+        count = data.size // max(channels, 1)
+        if count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when "
+                             f"training, got input shape {x.shape}")
+        mean = data.mean(axis=axes, keepdims=True)
+        centered = data - mean
+        var = (centered * centered).mean(axis=axes, keepdims=True)
+        if training and running_mean is not None and running_var is not None:
+            m = momentum
+            with autograd.no_grad():
+                rm, rv = running_mean.data, running_var.data
+                rm *= 1 - m
+                rm += m * mean.reshape(-1).astype(rm.dtype)
+                rv *= 1 - m
+                rv += m * (var.reshape(-1) * (count / (count - 1))).astype(rv.dtype)
+    else:
+        assert running_mean is not None and running_var is not None
+        mean = running_mean.data.reshape(shape).astype(data.dtype, copy=False)
+        var = running_var.data.reshape(shape).astype(data.dtype, copy=False)
+    invstd = (1.0 / np.sqrt(var + eps_)).astype(data.dtype, copy=False)
+    return BatchNorm.apply(x, weight, bias, mean=mean.astype(data.dtype, copy=False),
+                           invstd=invstd, batch_stats=use_batch)
+
+
+def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,  # noqa: A002
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """torch's ``F.layer_norm``: normalise each sample over its last dims."""
+    x = _float_tensor("layer_norm", input)
+    shape = ((normalized_shape,) if isinstance(normalized_shape, int)
+             else tuple(int(s) for s in normalized_shape))
+    k = len(shape)
+    if k == 0 or x.ndim < k or x.shape[x.ndim - k:] != shape:
+        raise RuntimeError(
+            f"layer_norm: normalized_shape {list(shape)} must match the last {k} dims of "
+            f"the input, got input shape {x.shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != shape:
+            raise RuntimeError(f"layer_norm: {name} has shape {t.shape}, expected {shape}")
+    return LayerNorm.apply(x, weight, bias, k=k, eps=eps)
