@@ -80,11 +80,11 @@ class Adam(Optimizer):
             second = max_sq
         step_size = lr / (1.0 - beta1 ** step)
         bias_correction2_sqrt = math.sqrt(1.0 - beta2 ** step)
+        # m / (sqrt(v) / bc2 + eps) == bc2 * m / (sqrt(v) + eps * bc2): one pass fewer
         np.sqrt(second, out=s1)
-        s1 /= bias_correction2_sqrt
-        s1 += float(group["eps"])
+        s1 += float(group["eps"]) * bias_correction2_sqrt
         np.divide(exp_avg, s1, out=s1)
-        s1 *= -step_size
+        s1 *= -step_size * bias_correction2_sqrt
         param += s1
 
 

@@ -7,6 +7,9 @@ torch.optim.NAdam (Dozat, 2016).
     denom = sqrt(v / (1 - beta2**t)) + eps
     p = p - lr * (1 - mu_t) / (1 - prod_t) * d / denom
           - lr * mu_{t+1} / (1 - prod_t * mu_{t+1}) * m / denom
+
+``mu_product`` is a Python float here; torch keeps it in a float32 scalar tensor,
+so in float64 the two agree to about 1e-8 rather than to the last bit.
 """
 
 from __future__ import annotations
