@@ -278,3 +278,22 @@ def test_sgd_step_matches_the_formula() -> None:
         w.grad = dg.ones(2)
         opt.step()
         np.testing.assert_allclose(w.data, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("name", "kwargs"), ALL[:1] + ALL[5:6], ids=["SGD", "Adam"])
+def test_resume_through_deepgrad_save_is_bit_identical(name: str, kwargs: dict[str, Any],
+                                                       tmp_path: Any) -> None:
+    arrays = problem_arrays()
+    params = dg_params(arrays)
+    opt = _make(name, params, **kwargs)
+    run_dg(opt, params, arrays, 5)
+    path = tmp_path / "optimizer.ckpt"
+    dg.save({"optimizer": opt.state_dict(), "params": [p.data for p in params]}, str(path))
+    back = dg.load(str(path))
+    resumed = [dg.tensor(np.asarray(a), requires_grad=True) for a in back["params"]]
+    fresh = _make(name, resumed)
+    fresh.load_state_dict(back["optimizer"])
+    run_dg(opt, params, arrays, 5)
+    run_dg(fresh, resumed, arrays, 5)
+    for a, b in zip(params, resumed, strict=True):
+        np.testing.assert_array_equal(a.data, b.data)
