@@ -1,0 +1,662 @@
+"""Experiment configs: YAML in, a checked ``Config`` out, and back to plain YAML.
+
+A config names everything a run needs (model, data, optimizer, scheduler,
+loss, epochs, batch size, seed, logging) so one file reproduces one
+result. The schema is a tree of dataclasses; loading checks every key and
+type and rejects unknown keys with the allowed ones listed, because a
+typo (``optimiser:``) that is silently ignored costs a whole training run.
+
+Model, optimizer and scheduler arguments are open-ended (they depend on
+the name), so they are checked against the signature of the thing they
+configure: ``model.widths`` against the zoo builder, ``optimizer.momentum``
+against ``deepgrad.optim.SGD``.
+
+``--set key=value`` overrides use dotted keys (``optimizer.lr=0.01``);
+values are parsed as YAML scalars, so ``0.01`` is a float, ``[1, 2]`` a
+list and ``null`` None.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib
+import inspect
+import os
+import types
+import typing
+from collections import abc
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+__all__ = [
+    "ConfigError",
+    "Config",
+    "ModelConfig",
+    "DataConfig",
+    "OptimizerConfig",
+    "SchedulerConfig",
+    "LossConfig",
+    "LoggingConfig",
+    "from_dict",
+    "load_config",
+    "load_yaml",
+    "apply_overrides",
+    "parse_override",
+    "OPTIMIZERS",
+    "SCHEDULERS",
+    "LOSSES",
+]
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used; the message names the key, what was expected and got."""
+
+
+# Names accepted in configs, mapped to the class/function that implements them.
+OPTIMIZERS = {
+    "sgd": "SGD",
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "adamax": "Adamax",
+    "adagrad": "Adagrad",
+    "adadelta": "Adadelta",
+    "rmsprop": "RMSprop",
+}
+SCHEDULERS = {
+    "step": "StepLR",
+    "multistep": "MultiStepLR",
+    "exponential": "ExponentialLR",
+    "cosine": "CosineAnnealingLR",
+    "onecycle": "OneCycleLR",
+    "plateau": "ReduceLROnPlateau",
+    "linear": "LinearLR",
+}
+LOSSES = {
+    "cross_entropy": "cross_entropy",
+    "nll": "nll_loss",
+    "mse": "mse_loss",
+    "mae": "l1_loss",
+    "l1": "l1_loss",
+    "bce": "binary_cross_entropy",
+    "bce_with_logits": "binary_cross_entropy_with_logits",
+    "huber": "huber_loss",
+    "smooth_l1": "smooth_l1_loss",
+}
+
+
+# ----------------------------------------------------------------------------- schema
+
+
+@dataclass
+class ModelConfig:
+    """``model: {name: mlp, widths: [784, 300, 100, 10]}`` or just ``model: mnist-cnn``."""
+
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DataConfig:
+    """Which dataset, where it lives, how it is split and transformed.
+
+    ``name``: a dataset (``mnist``, ``fashion-mnist``, ``cifar10``, ``cifar10-jpeg``,
+    ``mnist-sample``, ``fashion-mnist-sample``, ``moons``, ``circles``, ...).
+    ``root``: folder holding it (else ``$DEEPGRAD_DATA``, else the download cache).
+    ``split``: the split evaluated after training: ``test``, ``val`` or ``none``.
+    ``val_split``: held out of the training set for validation: a fraction (< 1) or a count.
+    ``subset`` / ``test_subset``: use only the first N training / test samples.
+    ``transforms``: ``{train: [...], test: [...]}``; each item a transform name
+    (``RandomHorizontalFlip`` or ``random_horizontal_flip``) or ``{Name: {kwargs}}``.
+    ``noise``: std of Gaussian noise added to inputs (denoising autoencoders).
+    ``options``: extra keyword arguments for the dataset (toy sets: ``n_samples``, ``noise``).
+    """
+
+    name: str
+    root: str | None = None
+    download: bool = False
+    split: str = "test"
+    val_split: float = 0.0
+    subset: int | None = None
+    test_subset: int | None = None
+    transforms: dict[str, list[Any]] = field(default_factory=dict)
+    noise: float = 0.0
+    options: dict[str, Any] = field(default_factory=dict)
+    num_workers: int = 0
+
+
+@dataclass
+class OptimizerConfig:
+    """``optimizer: {name: adam, lr: 0.001, weight_decay: 0.0}``; other keys go to the optimizer."""
+
+    name: str = "adam"
+    lr: float = 1e-3
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SchedulerConfig:
+    """``scheduler: {name: step, step_size: 5, gamma: 0.5}``; ``interval``: epoch or step."""
+
+    name: str
+    interval: str = "epoch"
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LossConfig:
+    """``loss: cross_entropy`` or ``loss: {name: cross_entropy, label_smoothing: 0.1}``."""
+
+    name: str = "cross_entropy"
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LoggingConfig:
+    """What a run records besides metrics.jsonl and summary.json."""
+
+    progress: bool = True
+    log_every: int = 50
+    tensorboard: bool = True
+    histograms: bool = True
+    activations: bool = True
+    checkpoint_every: int = 1
+    out: str = "runs"
+
+
+@dataclass
+class Config:
+    """One experiment: everything ``deepgrad train`` needs, nothing it has to guess."""
+
+    model: ModelConfig
+    data: DataConfig
+    name: str | None = None
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    scheduler: SchedulerConfig | None = None
+    loss: LossConfig = field(default_factory=LossConfig)
+    epochs: int = 10
+    batch_size: int = 64
+    seed: int = 0
+    metrics: list[str] = field(default_factory=lambda: ["accuracy"])
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    description: str | None = None
+
+    @property
+    def run_name(self) -> str:
+        """The run folder prefix: ``name`` if given, else the model name."""
+        return self.name or self.model.name
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain types for ``config.yaml``: open-ended kwargs are flattened into their section."""
+        out: dict[str, Any] = {
+            "name": self.run_name,
+            "description": self.description,
+            "model": {"name": self.model.name, **self.model.kwargs},
+            "data": {k: v for k, v in dataclasses.asdict(self.data).items()},
+            "optimizer": {
+                "name": self.optimizer.name,
+                "lr": self.optimizer.lr,
+                **self.optimizer.kwargs,
+            },
+            "scheduler": None
+            if self.scheduler is None
+            else {
+                "name": self.scheduler.name,
+                "interval": self.scheduler.interval,
+                **self.scheduler.kwargs,
+            },
+            "loss": {"name": self.loss.name, **self.loss.kwargs},
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "metrics": list(self.metrics),
+            "logging": dataclasses.asdict(self.logging),
+        }
+        return out
+
+
+# Sections whose extra keys are collected into ``kwargs`` (checked later by signature).
+_OPEN_SECTIONS: dict[type, tuple[str, ...]] = {
+    ModelConfig: ("name",),
+    OptimizerConfig: ("name", "lr"),
+    SchedulerConfig: ("name", "interval"),
+    LossConfig: ("name",),
+}
+
+
+# ----------------------------------------------------------------------------- type checks
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if tp is type(None):
+        return "null"
+    if origin in (Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if origin is list:
+        (arg,) = typing.get_args(tp) or (Any,)
+        return f"a list of {_type_name(arg)}" if arg is not Any else "a list"
+    if origin is dict:
+        return "a mapping"
+    if origin in (tuple, abc.Sequence):
+        args = [a for a in typing.get_args(tp) if a is not Ellipsis]
+        return f"a list of {_type_name(args[0])}" if args else "a list"
+    if tp is float:
+        return "a number"
+    if tp is int:
+        return "an integer"
+    if tp is bool:
+        return "true/false"
+    if tp is str:
+        return "a string"
+    if dataclasses.is_dataclass(tp):
+        return "a mapping"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def check_type(value: Any, tp: Any, where: str) -> Any:
+    """Check ``value`` against a type hint and return it (ints widened to float where asked)."""
+    if tp is Any or tp is inspect.Parameter.empty:
+        return value
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        errors = []
+        for arg in typing.get_args(tp):
+            try:
+                return check_type(value, arg, where)
+            except ConfigError as exc:
+                errors.append(exc)
+        raise ConfigError(f"{where}: expected {_type_name(tp)}, got {_describe(value)}")
+    if tp is type(None):
+        if value is None:
+            return None
+        raise ConfigError(f"{where}: expected null, got {_describe(value)}")
+    if origin is typing.Literal:
+        choices = typing.get_args(tp)
+        if value in choices:
+            return value
+        raise ConfigError(f"{where}: expected one of {', '.join(map(str, choices))}, got {value!r}")
+    if origin in (list, tuple, abc.Sequence) or tp in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected {_type_name(tp)}, got {_describe(value)}")
+        args = [a for a in typing.get_args(tp) if a is not Ellipsis]
+        if not args:
+            return list(value)
+        return [check_type(v, args[0], f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict or tp is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {_describe(value)}")
+        return dict(value)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected true/false, got {_describe(value)}")
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected an integer, got {_describe(value)}")
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{where}: expected a number, got {_describe(value)}")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{where}: expected a string, got {_describe(value)}")
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        return from_dict(tp, value, where)
+    if isinstance(tp, type) and not isinstance(value, tp):
+        raise ConfigError(f"{where}: expected {_type_name(tp)}, got {_describe(value)}")
+    return value
+
+
+def unknown_key(key: str, allowed: list[str], where: str) -> ConfigError:
+    """The error for a key that is not in the schema: suggests the closest and lists them all."""
+    place = f"in {where}" if where else "at top level"
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ConfigError(f"unknown key {key!r} {place}{hint}; allowed: {', '.join(sorted(allowed))}")
+
+
+def from_dict(cls: type, data: Any, where: str = "") -> Any:
+    """Build dataclass ``cls`` from a mapping, checking keys and types recursively."""
+    if cls in _OPEN_SECTIONS and isinstance(data, str):
+        data = {"name": data}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where or 'config'}: expected a mapping, got {_describe(data)}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "kwargs"}
+    open_keys = cls in _OPEN_SECTIONS
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in data.items():
+        if not isinstance(key, str):
+            raise ConfigError(f"{where or 'config'}: keys must be strings, got {key!r}")
+        sub = f"{where}.{key}" if where else key
+        if key in fields:
+            values[key] = check_type(value, hints[key], sub)
+        elif open_keys:
+            extra[key] = value
+        else:
+            raise unknown_key(key, list(fields), where)
+    missing = [
+        name
+        for name, f in fields.items()
+        if name not in values
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ConfigError(f"{where or 'config'}: missing required key {missing[0]!r}")
+    if open_keys:
+        values["kwargs"] = extra
+    return cls(**values)
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def load_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a YAML mapping with ``yaml.safe_load`` (never arbitrary objects)."""
+    import yaml
+
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {p}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {p}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{p}: invalid YAML{at}: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: expected a mapping at top level, got {type(data).__name__}")
+    return data
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``'optimizer.lr=0.01'`` -> (['optimizer', 'lr'], 0.01); the value is a YAML scalar."""
+    import yaml
+
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r}: expected key=value, e.g. optimizer.lr=0.01")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"--set {text!r}: empty key; use dotted keys like optimizer.lr=0.01")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.split("."), value
+
+
+_TOP_KEYS = [f.name for f in dataclasses.fields(Config)]
+_SECTION_KEYS: dict[str, list[str]] = {
+    "data": [f.name for f in dataclasses.fields(DataConfig)],
+    "logging": [f.name for f in dataclasses.fields(LoggingConfig)],
+}
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``--set`` overrides to a raw config mapping (a copy); unknown keys are errors.
+
+    Open sections (model, optimizer, scheduler, loss) take any key here; it is
+    checked against the model/optimizer signature when the config is validated.
+    """
+    import copy
+
+    out = copy.deepcopy(data)
+    for text in overrides:
+        path, value = parse_override(text)
+        head = path[0]
+        if head not in _TOP_KEYS:
+            raise unknown_key(head, _TOP_KEYS, "--set")
+        if head in _SECTION_KEYS and len(path) > 1 and path[1] not in _SECTION_KEYS[head]:
+            raise unknown_key(path[1], _SECTION_KEYS[head], f"--set {head}")
+        node = out
+        for i, part in enumerate(path[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = {}
+                node[part] = child
+            elif isinstance(child, str) and i == 0 and head in ("model", "loss", "scheduler"):
+                child = {"name": child}
+                node[part] = child
+            elif not isinstance(child, dict):
+                where = ".".join(path[: i + 1])
+                raise ConfigError(f"--set {text!r}: {where} is {_describe(child)}, not a section")
+            node = child
+        node[path[-1]] = value
+    return out
+
+
+# ----------------------------------------------------------------------------- signatures
+
+
+def _signature_params(fn: Any) -> tuple[dict[str, inspect.Parameter], bool]:
+    """Keyword parameters of ``fn`` (a class: its ``__init__``), and whether it has ``**kw``."""
+    target = fn.__init__ if inspect.isclass(fn) else fn
+    sig = inspect.signature(target)
+    params = {}
+    var_kw = False
+    for i, (name, p) in enumerate(sig.parameters.items()):
+        if name == "self" or (inspect.isclass(fn) and i == 0):
+            continue
+        if p.kind is p.VAR_KEYWORD:
+            var_kw = True
+        elif p.kind is not p.VAR_POSITIONAL:
+            params[name] = p
+    return params, var_kw
+
+
+def check_kwargs(
+    kwargs: dict[str, Any], fn: Any, where: str, *, skip: tuple[str, ...] = (), label: str = ""
+) -> dict[str, Any]:
+    """Check config kwargs against ``fn``'s signature: unknown names list the allowed ones.
+
+    ``where`` is the config section (``model``); ``label`` what it configures (``mlp``).
+    """
+    params, var_kw = _signature_params(fn)
+    allowed = [n for n in params if n not in skip]
+    try:
+        hints = typing.get_type_hints(fn.__init__ if inspect.isclass(fn) else fn)
+    except Exception:  # unresolved forward references: skip type checks, keep name checks
+        hints = {}
+    out = {}
+    for key, value in kwargs.items():
+        if key not in allowed:
+            if var_kw:
+                out[key] = value
+                continue
+            raise unknown_key(key, allowed, f"{where} ({label})" if label else where)
+        tp = hints.get(key, Any)
+        out[key] = _check_arg(value, tp, f"{where}.{key}")
+    return out
+
+
+def _check_arg(value: Any, tp: Any, where: str) -> Any:
+    """Like ``check_type`` but lenient where YAML cannot express the hint (tuples, callables)."""
+    origin = typing.get_origin(tp)
+    if origin is tuple or tp is tuple:
+        if isinstance(value, (list, tuple)):
+            return tuple(value)
+    if origin is abc.Sequence and isinstance(value, (list, tuple)):
+        return check_type(list(value), tp, where)
+    if origin in (Union, types.UnionType):
+        args = typing.get_args(tp)
+        if any(typing.get_origin(a) is tuple or a is tuple for a in args) and isinstance(
+            value, (list, tuple)
+        ):
+            return tuple(value)
+    try:
+        return check_type(value, tp, where)
+    except ConfigError:
+        raise
+    except Exception:  # a hint we cannot check (a callable, a Module): accept the value
+        return value
+
+
+def _optim_module() -> Any:
+    try:
+        return importlib.import_module("deepgrad.optim")
+    except ImportError:
+        return None
+
+
+def _scheduler_module() -> Any:
+    for name in ("deepgrad.optim.lr_scheduler",):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
+def resolve_optimizer(name: str) -> Any:
+    """The optimizer class for a config name (``adam`` or ``Adam``)."""
+    key = name.lower()
+    if key not in OPTIMIZERS:
+        raise ConfigError(
+            f"optimizer.name: unknown optimizer {name!r}; allowed: {', '.join(OPTIMIZERS)}"
+        )
+    module = _optim_module()
+    cls = getattr(module, OPTIMIZERS[key], None) if module is not None else None
+    if cls is None:
+        raise ConfigError(f"optimizer.name: {name!r} is not available in deepgrad.optim")
+    return cls
+
+
+def resolve_scheduler(name: str) -> Any:
+    """The scheduler class for a config name (``step`` or ``StepLR``)."""
+    lookup = {k: v for k, v in SCHEDULERS.items()}
+    lookup.update({v.lower(): v for v in SCHEDULERS.values()})
+    key = name.lower()
+    if key not in lookup:
+        raise ConfigError(
+            f"scheduler.name: unknown scheduler {name!r}; allowed: {', '.join(SCHEDULERS)}"
+        )
+    module = _scheduler_module()
+    cls = getattr(module, lookup[key], None) if module is not None else None
+    if cls is None:
+        raise ConfigError(f"scheduler.name: {name!r} is not available in deepgrad.optim")
+    return cls
+
+
+def resolve_loss(name: str) -> Any:
+    """The functional loss for a config name (``cross_entropy``, ``mse``, ``mae``...)."""
+    key = name.lower().replace("-", "_")
+    if key not in LOSSES:
+        raise ConfigError(f"loss.name: unknown loss {name!r}; allowed: {', '.join(LOSSES)}")
+    functional = importlib.import_module("deepgrad.nn.functional")
+    fn = getattr(functional, LOSSES[key], None)
+    if fn is None:
+        raise ConfigError(f"loss.name: {name!r} is not available in deepgrad.nn.functional")
+    return fn
+
+
+def validate(config: Config, *, deep: bool = True) -> Config:
+    """Check what the schema alone cannot: names exist, kwargs fit their signatures, ranges.
+
+    ``deep=False`` skips the checks that import the framework (optimizer classes).
+    """
+    from deepgrad.lab import zoo
+
+    if config.model.name not in zoo.list_models():
+        raise ConfigError(
+            f"model.name: unknown model {config.model.name!r}; "
+            f"available: {', '.join(zoo.list_models())}"
+        )
+    spec = zoo.get_spec(config.model.name)
+    config.model.kwargs = check_kwargs(config.model.kwargs, spec.builder, "model", label=spec.name)
+    if config.epochs < 0:
+        raise ConfigError(f"epochs: must be >= 0, got {config.epochs}")
+    if config.batch_size < 1:
+        raise ConfigError(f"batch_size: must be >= 1, got {config.batch_size}")
+    if config.optimizer.lr <= 0:
+        raise ConfigError(f"optimizer.lr: must be > 0, got {config.optimizer.lr}")
+    if config.data.split not in ("test", "val", "none"):
+        raise ConfigError(f"data.split: expected test, val or none, got {config.data.split!r}")
+    if not 0 <= config.data.val_split:
+        raise ConfigError(f"data.val_split: must be >= 0, got {config.data.val_split}")
+    if config.scheduler is not None and config.scheduler.interval not in ("epoch", "step"):
+        raise ConfigError(
+            f"scheduler.interval: expected epoch or step, got {config.scheduler.interval!r}"
+        )
+    if config.loss.name.lower().replace("-", "_") not in LOSSES:
+        raise ConfigError(
+            f"loss.name: unknown loss {config.loss.name!r}; allowed: {', '.join(LOSSES)}"
+        )
+    if config.optimizer.name.lower() not in OPTIMIZERS:
+        raise ConfigError(
+            f"optimizer.name: unknown optimizer {config.optimizer.name!r}; "
+            f"allowed: {', '.join(OPTIMIZERS)}"
+        )
+    if deep:
+        cls = resolve_optimizer(config.optimizer.name)
+        config.optimizer.kwargs = check_kwargs(
+            config.optimizer.kwargs,
+            cls,
+            "optimizer",
+            skip=("params", "lr"),
+            label=config.optimizer.name,
+        )
+        if config.scheduler is not None:
+            scls = resolve_scheduler(config.scheduler.name)
+            config.scheduler.kwargs = check_kwargs(
+                config.scheduler.kwargs,
+                scls,
+                "scheduler",
+                skip=("optimizer",),
+                label=config.scheduler.name,
+            )
+    return config
+
+
+def load_config(
+    source: str | os.PathLike[str] | dict[str, Any],
+    overrides: list[str] | None = None,
+    *,
+    deep: bool = True,
+) -> Config:
+    """A checked ``Config`` from a YAML path, a zoo model name or a mapping, plus ``--set``s.
+
+    A model name gives that model's default config from the zoo (a short run
+    on the embedded sample where there is one).
+    """
+    from deepgrad.lab import zoo
+
+    if isinstance(source, dict):
+        raw = source
+    else:
+        text = str(source)
+        path = Path(text)
+        if path.suffix in (".yaml", ".yml") or path.is_file():
+            raw = load_yaml(path)
+        elif text in zoo.list_models():
+            raw = zoo.default_config(text)
+        else:
+            close = difflib.get_close_matches(text, zoo.list_models(), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"unknown model or config {text!r}{hint}; models: {', '.join(zoo.list_models())}"
+                "; or give a path to a .yaml file"
+            )
+    raw = apply_overrides(raw, list(overrides or []))
+    config = from_dict(Config, raw)
+    return validate(config, deep=deep)
