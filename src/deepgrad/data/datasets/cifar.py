@@ -27,6 +27,8 @@ from .image_tree import read_image_tree
 Root = str | os.PathLike[str] | None
 PIXELS = 32 * 32 * 3
 RECORD = 1 + PIXELS
+# images, labels, class names, file names (JPEG copy only)
+Decoded = tuple[np.ndarray, np.ndarray, list[str], list[str] | None]
 
 
 def _field(batch: Any, key: str, path: Path) -> Any:
@@ -49,7 +51,7 @@ def _check_labels(labels: np.ndarray, path: Path) -> np.ndarray:
     return labels.astype(np.int64)
 
 
-def read_python_batches(folder: Path, train: bool) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def read_python_batches(folder: Path, train: bool) -> Decoded:
     """Images, labels and class names from ``cifar-10-batches-py``."""
     names = [f"data_batch_{i}" for i in range(1, 6)] if train else ["test_batch"]
     images, labels = [], []
@@ -75,10 +77,10 @@ def read_python_batches(folder: Path, train: bool) -> tuple[np.ndarray, np.ndarr
             n.decode() if isinstance(n, bytes) else str(n)
             for n in _field(safe_load(meta), "label_names", meta)
         ]
-    return np.concatenate(images), np.concatenate(labels), classes
+    return np.concatenate(images), np.concatenate(labels), classes, None
 
 
-def read_binary_batches(folder: Path, train: bool) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def read_binary_batches(folder: Path, train: bool) -> Decoded:
     """Images, labels and class names from ``cifar-10-batches-bin``."""
     names = [f"data_batch_{i}.bin" for i in range(1, 6)] if train else ["test_batch.bin"]
     images, labels = [], []
@@ -99,20 +101,20 @@ def read_binary_batches(folder: Path, train: bool) -> tuple[np.ndarray, np.ndarr
     meta = folder / "batches.meta.txt"
     if meta.is_file():
         classes = [line.strip() for line in meta.read_text().splitlines() if line.strip()]
-    return np.concatenate(images), np.concatenate(labels), classes
+    return np.concatenate(images), np.concatenate(labels), classes, None
 
 
-def read_jpeg_tar(path: Path, train: bool) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def read_jpeg_tar(path: Path, train: bool) -> Decoded:
     """Images, labels and class names from the JPEG tree (decoded once, then cached)."""
     split = "train" if train else "test"
     splits = read_image_tree(path)
     if split not in splits:
         raise CorruptFileError(f"{path}: no {split}/<class>/*.jpg images in the archive")
     s = splits[split]
-    return s.images, s.labels, list(s.classes)
+    return s.images, s.labels, list(s.classes), s.files
 
 
-Reader = Callable[[Path, bool], tuple[np.ndarray, np.ndarray, list[str]]]
+Reader = Callable[[Path, bool], Decoded]
 FORMATS: tuple[tuple[str, Reader], ...] = (
     ("cifar-10-batches-py", read_python_batches),
     ("cifar-10-batches-bin", read_binary_batches),
@@ -126,7 +128,8 @@ class CIFAR10(ArrayDataset):
     Looks in ``<root>`` and ``<root>/cifar10`` for, in this order, the
     python batches, the binary batches and the JPEG tarball. ``download``
     fetches torchvision's ``cifar-10-python.tar.gz`` (MD5-checked) and
-    extracts it. Images from the JPEG copy are ordered by class.
+    extracts it. Images from the JPEG copy are ordered by class, and
+    ``.files`` names each one (None for the other formats).
     """
 
     url = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
@@ -147,7 +150,7 @@ class CIFAR10(ArrayDataset):
     ) -> None:
         self.train = train
         self.source, reader = self._find(root, download)
-        data, targets, classes = reader(self.source, train)
+        data, targets, classes, self.files = reader(self.source, train)
         if len(classes) != 10:
             raise CorruptFileError(f"{self.source}: expected 10 class names, got {classes}")
         self.classes = classes
