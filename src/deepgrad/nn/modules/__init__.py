@@ -4,9 +4,11 @@ from deepgrad.nn.modules.activation import (
     ELU,
     GELU,
     SELU,
+    Hardtanh,
     LeakyReLU,
     LogSoftmax,
     ReLU,
+    ReLU6,
     Sigmoid,
     Softmax,
     Softplus,
@@ -15,7 +17,7 @@ from deepgrad.nn.modules.activation import (
 from deepgrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from deepgrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from deepgrad.nn.modules.conv import Conv2d
-from deepgrad.nn.modules.dropout import Dropout
+from deepgrad.nn.modules.dropout import Dropout, Dropout2d
 from deepgrad.nn.modules.flatten import Flatten, Unflatten
 from deepgrad.nn.modules.linear import Identity, Linear
 from deepgrad.nn.modules.loss import (
@@ -32,9 +34,10 @@ from deepgrad.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from deepgrad.nn.modules.sparse import Embedding
 
 __all__ = [
-    "ELU", "GELU", "SELU", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Softplus",
-    "Tanh", "BatchNorm1d", "BatchNorm2d", "ModuleDict", "ModuleList", "Sequential", "Conv2d",
-    "Dropout", "Flatten", "Unflatten", "Identity", "Linear", "BCELoss", "BCEWithLogitsLoss",
-    "CrossEntropyLoss", "L1Loss", "MSELoss", "NLLLoss", "SmoothL1Loss", "LayerNorm",
-    "AdaptiveAvgPool2d", "AvgPool2d", "MaxPool2d", "Embedding",
+    "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
+    "BatchNorm2d", "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding",
+    "Flatten", "GELU", "Hardtanh", "Identity", "L1Loss", "LayerNorm", "LeakyReLU", "Linear",
+    "LogSoftmax", "MSELoss", "MaxPool2d", "ModuleDict", "ModuleList", "NLLLoss", "ReLU",
+    "ReLU6", "SELU", "Sequential", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "Tanh",
+    "Unflatten",
 ]

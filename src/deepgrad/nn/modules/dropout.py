@@ -1,4 +1,5 @@
-"""``Dropout``: zero a random fraction ``p`` of activations in training, scale the rest."""
+"""``Dropout`` and ``Dropout2d``: zero a random fraction ``p`` of activations (or of whole
+channels) in training, scale the rest."""
 
 from __future__ import annotations
 
@@ -24,3 +25,11 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of ``(N, C, H, W)`` feature maps with probability ``p`` (neighbouring
+    pixels are correlated, so per-pixel dropout barely regularises a conv layer)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout2d(input, self.p, self.training)

@@ -26,6 +26,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
+        self.use_bias = bias
         dt = dtype or backend.default_float_dtype()
         if elementwise_affine:
             self.weight = Parameter(backend.xp.ones(self.normalized_shape, dtype=dt))
@@ -54,4 +55,4 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.use_bias}")
