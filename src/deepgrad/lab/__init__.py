@@ -1,0 +1,44 @@
+"""The lab: train, record and show experiments on deepgrad models.
+
+``fit`` is the Keras-style entry point (a plain PyTorch loop inside, in
+``Trainer``); ``evaluate`` and ``predict`` measure and apply a model;
+``deepgrad.lab.metrics`` holds the NumPy metrics, ``deepgrad.lab.callbacks``
+the callbacks, ``deepgrad.lab.runs`` reads run folders back.
+"""
+
+from __future__ import annotations
+
+from deepgrad.lab import callbacks, metrics
+from deepgrad.lab.callbacks import (
+    Callback,
+    EarlyStopping,
+    LambdaCallback,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    NaNGuard,
+)
+from deepgrad.lab.history import History
+from deepgrad.lab.loggers import JsonlLogger, TensorBoardLogger
+from deepgrad.lab.runs import Run, list_runs, load_run
+from deepgrad.lab.trainer import Trainer, evaluate, fit, predict
+
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "History",
+    "JsonlLogger",
+    "LambdaCallback",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "NaNGuard",
+    "Run",
+    "TensorBoardLogger",
+    "Trainer",
+    "callbacks",
+    "evaluate",
+    "fit",
+    "list_runs",
+    "load_run",
+    "metrics",
+    "predict",
+]
