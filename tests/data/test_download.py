@@ -203,3 +203,16 @@ def test_cifar_download_true(server: Server, isolated: Path, monkeypatch) -> Non
     ds = CIFAR10(train=True, download=True)
     assert ds.data.shape == (15, 32, 32, 3) and ds.targets[:3].tolist() == [1, 2, 3]
     assert (isolated / "data" / "cifar-10-batches-py" / "test_batch").is_file()
+
+
+def test_extract_refuses_paths_outside(tmp_path: Path) -> None:
+    from deepgrad.data import CorruptFileError, extract_tar
+
+    archive = tmp_path / "evil.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        info = tarfile.TarInfo("../escaped.txt")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"bad"))
+    with pytest.raises(CorruptFileError, match=r"evil.tar.gz.*'../escaped.txt'"):
+        extract_tar(archive, tmp_path / "out")
+    assert not (tmp_path / "escaped.txt").exists()
