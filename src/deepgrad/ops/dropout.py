@@ -1,0 +1,68 @@
+"""Dropout: zero each element with probability ``p`` and scale the rest by ``1/(1-p)``.
+
+The mask comes from the one global generator (``deepgrad.backend.get_generator()``,
+read at call time), so ``manual_seed`` makes it reproducible. Scaling at train time
+("inverted dropout") keeps each unit's expected value, so evaluation is the identity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from deepgrad import backend
+from deepgrad.autograd import Context, Function
+from deepgrad.tensor import Tensor
+
+
+class Dropout(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, *, p: float, mask_shape: tuple[int, ...]) -> Any:
+        # P(u >= p) = 1 - p for u uniform on [0, 1); float32 draws are enough and faster.
+        keep = backend.get_generator().random(mask_shape, dtype=np.float32) >= np.float32(p)
+        scale = np.asarray(0.0 if p >= 1 else 1.0 / (1.0 - p), dtype=x.dtype)
+        out = x * keep
+        out *= scale
+        ctx.save_for_backward(keep)
+        ctx.scale = scale
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (keep,) = ctx.saved_tensors
+        g = grad * keep
+        g *= ctx.scale
+        return (g,)
+
+
+def _check(op: str, input: Tensor, p: float) -> None:  # noqa: A002
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, got p={p}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point tensor, got dtype {input.dtype}")
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+            inplace: bool = False) -> Tensor:
+    """Zero elements with probability ``p``, scale the rest by ``1/(1-p)``; identity when
+    ``training`` is False or ``p`` is 0 (``inplace`` is accepted and computed out of place)."""
+    _check("dropout", input, p)
+    if not training or p == 0:
+        return input
+    return Dropout.apply(input, p=float(p), mask_shape=tuple(input.shape))
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, H, W)`` (or unbatched ``(C, H, W)``) input."""
+    _check("dropout2d", input, p)
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"dropout2d: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                           f"shape {tuple(input.shape)}")
+    if not training or p == 0:
+        return input
+    mask_shape = tuple(input.shape[:-2]) + (1, 1)
+    return Dropout.apply(input, p=float(p), mask_shape=mask_shape)
