@@ -75,7 +75,8 @@ class _Encoder:
                             f"{array.dtype}; checkpoints hold bool, int, uint and float arrays")
         # The safetensors NumPy writer copies the raw buffer: a transposed (non-contiguous)
         # or big-endian array would be written scrambled. Normalise both.
-        array = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("="))
+        # (np.ascontiguousarray would also turn a 0-d array into 1-d: np.asarray keeps it.)
+        array = np.asarray(array, dtype=array.dtype.newbyteorder("="), order="C")
         name = self._name(path)
         self.arrays[name] = array
         return {"array": name, "crc32": _crc32(array)}
