@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from deepgrad import autograd
 from deepgrad.autograd import Context, Function
 from deepgrad.tensor import Tensor
 
@@ -20,17 +19,38 @@ from deepgrad.tensor import Tensor
 class BatchNorm(Function):
     """``(x - mean) * invstd * weight + bias`` per channel (axis 1).
 
-    ``mean``/``invstd`` come in already shaped to broadcast (1, C, 1, ...). With
-    ``batch_stats`` they were computed from ``x`` itself (training), and the
-    backward includes their dependence on ``x``; otherwise they are constants
-    (running statistics in eval mode).
+    With ``batch_stats`` the mean and variance are the batch's, computed here (and
+    folded into the running statistics in place when those are given); the backward
+    then includes their dependence on ``x``. Otherwise ``running_mean``/``running_var``
+    are constants (eval mode).
     """
 
     @staticmethod
-    def forward(ctx: Context, x: Any, weight: Any = None, bias: Any = None, *, mean: Any,
-                invstd: Any, batch_stats: bool) -> Any:
+    def forward(ctx: Context, x: Any, weight: Any = None, bias: Any = None, *,
+                running_mean: Any, running_var: Any, batch_stats: bool, momentum: float,
+                eps: float) -> Any:
         shape = (1, -1) + (1,) * (x.ndim - 2)
-        xhat = (x - mean) * invstd
+        eps_ = np.asarray(eps, dtype=x.dtype)
+        if batch_stats:
+            axes = (0,) + tuple(range(2, x.ndim))
+            count = x.size // x.shape[1]
+            mean = x.mean(axis=axes, keepdims=True)
+            centered = x - mean
+            var = (centered * centered).mean(axis=axes, keepdims=True)
+            if running_mean is not None and running_var is not None:
+                running_mean *= 1 - momentum
+                running_mean += momentum * mean.reshape(-1).astype(running_mean.dtype)
+                running_var *= 1 - momentum
+                running_var += momentum * (var.reshape(-1) * (count / (count - 1))).astype(
+                    running_var.dtype)
+            invstd = (1.0 / np.sqrt(var + eps_)).astype(x.dtype, copy=False)
+            xhat = centered
+            xhat *= invstd
+        else:
+            mean = running_mean.reshape(shape).astype(x.dtype, copy=False)
+            var = running_var.reshape(shape).astype(x.dtype, copy=False)
+            invstd = (1.0 / np.sqrt(var + eps_)).astype(x.dtype, copy=False)
+            xhat = (x - mean) * invstd
         out = xhat * weight.reshape(shape) if weight is not None else xhat.copy()
         if bias is not None:
             out += bias.reshape(shape)
@@ -120,34 +140,17 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if t is not None and t.shape != (channels,):
             raise RuntimeError(f"batch_norm: {name} has shape {t.shape} but the input has "
                                f"{channels} channels (input shape {x.shape})")
-    axes = (0,) + tuple(range(2, x.ndim))
-    shape = (1, channels) + (1,) * (x.ndim - 2)
-    data = x.data
-    eps_ = np.asarray(eps, dtype=data.dtype)
-    use_batch = training or running_mean is None or running_var is None
-    if use_batch:
-        count = data.size // max(channels, 1)
-        if count <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when "
-                             f"training, got input shape {x.shape}")
-        mean = data.mean(axis=axes, keepdims=True)
-        centered = data - mean
-        var = (centered * centered).mean(axis=axes, keepdims=True)
-        if training and running_mean is not None and running_var is not None:
-            m = momentum
-            with autograd.no_grad():
-                rm, rv = running_mean.data, running_var.data
-                rm *= 1 - m
-                rm += m * mean.reshape(-1).astype(rm.dtype)
-                rv *= 1 - m
-                rv += m * (var.reshape(-1) * (count / (count - 1))).astype(rv.dtype)
-    else:
-        assert running_mean is not None and running_var is not None
-        mean = running_mean.data.reshape(shape).astype(data.dtype, copy=False)
-        var = running_var.data.reshape(shape).astype(data.dtype, copy=False)
-    invstd = (1.0 / np.sqrt(var + eps_)).astype(data.dtype, copy=False)
-    return BatchNorm.apply(x, weight, bias, mean=mean.astype(data.dtype, copy=False),
-                           invstd=invstd, batch_stats=use_batch)
+    rm = running_mean.data if running_mean is not None else None
+    rv = running_var.data if running_var is not None else None
+    has_stats = rm is not None and rv is not None
+    use_batch = training or not has_stats
+    if use_batch and x.data.size // max(channels, 1) <= 1:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when "
+                         f"training, got input shape {x.shape}")
+    return BatchNorm.apply(x, weight, bias,
+                           running_mean=rm if has_stats else None,
+                           running_var=rv if has_stats else None,
+                           batch_stats=use_batch, momentum=momentum, eps=eps)
 
 
 def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,  # noqa: A002
