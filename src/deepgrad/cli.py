@@ -246,30 +246,15 @@ def cmd_summary(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     print(f"{spec.name} (report {spec.report}): {spec.description}")
-    print(model_table(model, spec.input_shape, args.batch))
+    print(model_table(model, spec.input_shape_for(kwargs), args.batch))
     return 0
 
 
 def model_table(model: Any, input_shape: tuple[int, ...], batch: int = 1) -> str:
-    """``deepgrad.summary`` when available, else a table of parameters."""
-    try:
-        import deepgrad
+    """The ``deepgrad.summary`` table (layers, output shapes, parameters) as text."""
+    from deepgrad.nn.summary import summary
 
-        summary = deepgrad.summary
-    except (AttributeError, ImportError):
-        summary = None
-    if summary is not None:
-        try:
-            result = summary(model, input_size=(batch, *input_shape))
-            return str(result)
-        except TypeError:
-            pass
-    rows = [
-        {"parameter": name, "shape": str(tuple(p.shape)), "count": f"{p.data.size:,}"}
-        for name, p in model.named_parameters()
-    ]
-    total = sum(p.data.size for p in model.parameters())
-    return format_table(rows, ["parameter", "shape", "count"]) + f"\nTotal parameters: {total:,}"
+    return str(summary(model, input_size=input_shape, batch_size=batch, verbose=0))
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -459,6 +444,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("deepgrad: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `deepgrad runs | head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:
         if debug:
             raise

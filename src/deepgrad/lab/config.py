@@ -156,13 +156,12 @@ class LossConfig:
 class LoggingConfig:
     """What a run records besides metrics.jsonl and summary.json."""
 
-    progress: bool = True
-    log_every: int = 50
+    progress: bool = True  # progress bars (--quiet turns them off)
+    log_every: int = 10  # steps between step records in metrics.jsonl / TensorBoard
     tensorboard: bool = True
-    histograms: bool = True
-    activations: bool = True
-    checkpoint_every: int = 1
-    out: str = "runs"
+    histograms_every: int = 1  # epochs between weight/grad/activation histograms; 0: none
+    checkpoint_every: int = 1  # epochs between numbered checkpoints (last/best: every epoch)
+    out: str = "runs"  # the folder that receives run folders
 
 
 @dataclass
@@ -178,7 +177,7 @@ class Config:
     epochs: int = 10
     batch_size: int = 64
     seed: int = 0
-    metrics: list[str] = field(default_factory=lambda: ["accuracy"])
+    metrics: list[str] | None = None  # None: the task's default (accuracy; psnr for autoencoders)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     description: str | None = None
 
@@ -210,7 +209,7 @@ class Config:
             "epochs": self.epochs,
             "batch_size": self.batch_size,
             "seed": self.seed,
-            "metrics": list(self.metrics),
+            "metrics": None if self.metrics is None else list(self.metrics),
             "logging": dataclasses.asdict(self.logging),
         }
         return out
@@ -607,6 +606,13 @@ def validate(config: Config, *, deep: bool = True) -> Config:
             f"optimizer.name: unknown optimizer {config.optimizer.name!r}; "
             f"allowed: {', '.join(OPTIMIZERS)}"
         )
+    for i, metric in enumerate(config.metrics or []):
+        from .metrics import get_metric
+
+        try:
+            get_metric(metric)
+        except ValueError as exc:
+            raise ConfigError(f"metrics[{i}]: {str(exc).replace('get_metric: ', '')}") from None
     if deep:
         cls = resolve_optimizer(config.optimizer.name)
         config.optimizer.kwargs = check_kwargs(

@@ -18,7 +18,6 @@ seed, and their test set with the next seed. Autoencoders train on
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import os
 import re
@@ -338,13 +337,13 @@ def build_scheduler(config: Config, optimizer: Any, steps_per_epoch: int) -> Any
 
 
 def build_loss(config: Config) -> Any:
-    """``loss(output, target)``: the functional loss with the config's keyword arguments."""
+    """The loss for ``fit``: its canonical name, or a function when the config gives arguments."""
     fn = resolve_loss(config.loss.name)
     kwargs = check_kwargs(
         config.loss.kwargs, fn, "loss", skip=("input", "target"), label=config.loss.name
     )
     if not kwargs:
-        return fn
+        return fn.__name__  # a name lets fit infer the task and label the run
 
     def loss(output: Any, target: Any) -> Any:
         return fn(output, target, **kwargs)
@@ -382,10 +381,6 @@ def build(config: Config) -> Experiment:
 # ----------------------------------------------------------------------------- train
 
 
-def _lab() -> Any:
-    return importlib.import_module("deepgrad.lab")
-
-
 def train(
     config: Config | str | os.PathLike[str] | dict[str, Any],
     *,
@@ -412,46 +407,39 @@ def train(
     return _fit(exp)
 
 
-def _fit(exp: Experiment, run_dir: Path | None = None, resume: Path | None = None) -> Path:
-    lab = _lab()
+def _fit(exp: Experiment, resume: Path | None = None) -> Path:
+    """Hand the built experiment to ``deepgrad.lab.fit`` with the config's logging choices."""
+    from .trainer import fit
+
     cfg = exp.config
-    kwargs: dict[str, Any] = dict(
+    log = cfg.logging
+    history = fit(
+        exp.model,
+        exp.train_data,
+        exp.val_data,
         loss=exp.loss,
         optimizer=exp.optimizer,
         epochs=cfg.epochs,
         batch_size=cfg.batch_size,
         scheduler=exp.scheduler,
-        metrics=list(cfg.metrics),
+        metrics=cfg.metrics,
         seed=cfg.seed,
         test_data=exp.test_data,
+        resume=resume,
+        runs_root=None if resume is not None else log.out,
+        name=cfg.run_name,
+        config=cfg.to_dict(),
+        task=exp.task,
+        class_names=exp.class_names or None,
+        scheduler_interval=cfg.scheduler.interval if cfg.scheduler else "epoch",
+        checkpoint_every_epochs=log.checkpoint_every,
+        log_every_steps=log.log_every,
+        histograms_every_epochs=log.histograms_every,
+        tensorboard=log.tensorboard,
+        verbose=1 if log.progress else 0,
+        num_workers=cfg.data.num_workers,
     )
-    fit_params = inspect.signature(lab.fit).parameters
-    optional = {
-        "config": cfg.to_dict(),
-        "name": cfg.run_name,
-        "root": cfg.logging.out,
-        "out": cfg.logging.out,
-        "task": exp.task,
-        "class_names": exp.class_names,
-        "progress": cfg.logging.progress,
-        "verbose": cfg.logging.progress,
-        "log_every": cfg.logging.log_every,
-        "tensorboard": cfg.logging.tensorboard,
-        "histograms": cfg.logging.histograms,
-        "activations": cfg.logging.activations,
-        "checkpoint_every": cfg.logging.checkpoint_every,
-        "scheduler_interval": cfg.scheduler.interval if cfg.scheduler else "epoch",
-        "num_workers": cfg.data.num_workers,
-    }
-    for key, value in optional.items():
-        if key in fit_params:
-            kwargs[key] = value
-    if run_dir is not None:
-        kwargs["run_dir"] = run_dir
-    if resume is not None:
-        kwargs["resume"] = resume
-    history = lab.fit(exp.model, exp.train_data, exp.val_data, **kwargs)
-    folder = getattr(history, "run_dir", None) or run_dir
+    folder = getattr(history, "run_dir", None)
     if folder is None:
         raise RuntimeError("fit did not report its run folder")
     return Path(folder)
@@ -468,7 +456,7 @@ def _resume(run_dir: Path, *, quiet: bool | None) -> Path:
     if quiet is not None:
         config.logging.progress = not quiet
     exp = build(config)
-    return _fit(exp, run_dir=run_dir, resume=run_dir)
+    return _fit(exp, resume=run_dir)
 
 
 # ----------------------------------------------------------------------------- evaluate
@@ -514,12 +502,15 @@ def evaluate_run(
     data = {"test": exp.test_data, "val": exp.val_data, "train": exp.train_data}[split]
     if data is None:
         raise ConfigError(f"{folder}: the run has no {split} split (see data.val_split)")
-    results = _lab().evaluate(
+    from .trainer import evaluate
+
+    results = evaluate(
         exp.model,
         data,
         loss=exp.loss,
-        metrics=list(config.metrics),
+        metrics=config.metrics,
         batch_size=max(config.batch_size, 256),
+        task=exp.task,
     )
     out: dict[str, Any] = {}
     for key, value in dict(results).items():

@@ -13,7 +13,7 @@ from typing import Any
 from deepgrad import nn
 
 from .common import make_activation
-from .registry import ModelSpec, register
+from .registry import ModelSpec, image_shape, register
 
 __all__ = ["DenoisingAE", "denoising_ae"]
 
@@ -69,13 +69,13 @@ register(
         description="denoising autoencoder 784-128-64-32-64-128-784, sigmoid output",
         input_shape=(1, 28, 28),
         params=222_384,
+        shape_fn=lambda kw: image_shape(list(kw.get("widths", [784]))[0]),
         task="autoencoder",
         default={
             "model": {"name": "denoising-ae"},
             "data": {"name": "mnist-sample", "noise": 0.3},
             "optimizer": {"name": "adam", "lr": 1e-3},
             "loss": "mse",
-            "metrics": [],
             "epochs": 3,
             "batch_size": 64,
         },

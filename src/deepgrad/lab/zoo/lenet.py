@@ -102,6 +102,7 @@ register(
         description="PyTorch-tutorial CNN conv(6,16)5x5+maxpool, fc 120-84-10",
         input_shape=(3, 32, 32),
         params=62_006,
+        shape_fn=lambda kw: (int(kw.get("in_channels", 3)), 32, 32),
         default=_default("tutorial-cnn"),
     )
 )
@@ -113,6 +114,7 @@ register(
         description="LeNet-5 conv(6,16,120)5x5 tanh+avgpool, fc 84-10",
         input_shape=(3, 32, 32),
         params=62_006,
+        shape_fn=lambda kw: (int(kw.get("in_channels", 3)), 32, 32),
         default=_default("lenet5"),
     )
 )

@@ -16,7 +16,7 @@ from typing import Any
 from deepgrad import nn
 
 from .common import init_linear, make_activation
-from .registry import ModelSpec, register
+from .registry import ModelSpec, image_shape, register
 
 __all__ = ["MLP", "mlp"]
 
@@ -90,10 +90,11 @@ register(
     ModelSpec(
         name="mlp",
         builder=mlp,
-        report="003",
+        report="000, 003",
         description="MLP 784-300-100-10 ReLU (003 arch. B; 000's studies via widths/init)",
         input_shape=(1, 28, 28),
         params=266_610,
+        shape_fn=lambda kw: image_shape(list(kw.get("widths", [784]))[0]),
         default={
             "model": {"name": "mlp", "widths": [784, 300, 100, 10], "activation": "relu"},
             "data": {"name": "mnist-sample", "val_split": 0.1},

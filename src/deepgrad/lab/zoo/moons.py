@@ -59,6 +59,7 @@ register(
         description="3-layer net 2-3-2 (tanh) on two moons",
         input_shape=(2,),
         params=17,
+        shape_fn=lambda kw: (int(kw.get("in_features", 2)),),
         default={
             "model": {"name": "moons-net"},
             "data": {

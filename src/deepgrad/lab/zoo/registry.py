@@ -12,7 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ModelSpec", "register", "get_spec", "list_models", "specs"]
+__all__ = ["ModelSpec", "register", "get_spec", "list_models", "specs", "image_shape"]
+
+
+def image_shape(features: int) -> tuple[int, ...]:
+    """The image a flat input of ``features`` comes from: MNIST, CIFAR-10, or just a vector."""
+    return {784: (1, 28, 28), 3072: (3, 32, 32)}.get(int(features), (int(features),))
 
 
 @dataclass(frozen=True)
@@ -21,12 +26,20 @@ class ModelSpec:
 
     name: str
     builder: Callable[..., Any]
-    report: str  # "000".."004"
+    report: str  # "000".."004", or "000, 003" for a model two reports use
     description: str
     input_shape: tuple[int, ...]  # one sample, e.g. (1, 28, 28)
     params: int  # parameter count with the default arguments (as the report prints it)
     task: str = "classification"
     default: dict[str, Any] = field(default_factory=dict)  # the zoo's default config
+    # The input shape for other builder arguments (an MLP with widths [3072, ...] takes CIFAR).
+    shape_fn: Callable[[dict[str, Any]], tuple[int, ...]] | None = None
+
+    def input_shape_for(self, kwargs: dict[str, Any]) -> tuple[int, ...]:
+        """One sample's shape for a model built with ``kwargs``."""
+        if self.shape_fn is None or not kwargs:
+            return self.input_shape
+        return tuple(self.shape_fn(kwargs))
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
