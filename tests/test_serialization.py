@@ -198,6 +198,30 @@ def test_truncated_and_corrupted_files_name_the_file(tmp_path: Path) -> None:
         deepgrad.load(garbage)
 
 
+def test_tampered_metadata_is_caught(tmp_path: Path) -> None:
+    path = tmp_path / "meta.safetensors"
+    deepgrad.save({"epoch": 3, "w": np.ones(2)}, path)
+    data = path.read_bytes()
+    needle = b'epoch\\",3'
+    assert needle in data
+    path.write_bytes(data.replace(needle, b'epoch\\",4'))
+    with pytest.raises(CheckpointError, match=r"meta\.safetensors.*structure.*CRC-32"):
+        deepgrad.load(path)
+
+
+def test_saved_file_gets_the_usual_mode(tmp_path: Path) -> None:
+    path = tmp_path / "mode.safetensors"
+    umask = os.umask(0o022)
+    try:
+        deepgrad.save({"w": np.ones(1)}, path)
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
+    path.chmod(0o600)
+    deepgrad.save({"w": np.zeros(1)}, path)  # overwriting keeps the file's mode
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
 def test_save_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "ckpt.safetensors"
     deepgrad.save({"w": np.ones(3)}, path)

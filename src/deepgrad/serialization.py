@@ -154,6 +154,16 @@ def _decode(node: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
     raise CheckpointError(f"{where}: unknown entry {str(node)[:80]!r} in the metadata")
 
 
+def _file_mode(path: str) -> int:
+    """The mode a plain ``open(path, "wb")`` would give: the old file's, else 0666 & ~umask."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 # ---- writing ---------------------------------------------------------------------------
 def save(obj: Any, f: PathLike | Any) -> None:
     """Write ``obj`` (a state dict, an optimizer state dict, or nested dicts/lists of
@@ -165,7 +175,9 @@ def save(obj: Any, f: PathLike | Any) -> None:
     st = _safetensors_numpy()
     encoder = _Encoder()
     tree = encoder.encode(obj)
-    metadata = {"format": FORMAT, "structure": json.dumps(tree, separators=(",", ":"))}
+    structure = json.dumps(tree, separators=(",", ":"))
+    metadata = {"format": FORMAT, "structure": structure,
+                "structure_crc32": str(zlib.crc32(structure.encode()))}
     payload = st.save(encoder.arrays, metadata=metadata)
     if hasattr(f, "write"):
         f.write(payload)
@@ -176,6 +188,7 @@ def save(obj: Any, f: PathLike | Any) -> None:
         raise FileNotFoundError(f"save: the folder {folder!r} for {path!r} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + "-", dir=folder)
     try:
+        os.chmod(tmp, _file_mode(path))  # mkstemp makes 0600 files; keep the usual mode
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
@@ -288,8 +301,12 @@ def load(f: PathLike | Any, map_location: Any = None, weights_only: Any = None,
         order = sorted((k for k in header if k != "__metadata__"),
                        key=lambda k: header[k]["data_offsets"][0])
         return OrderedDict((k, arrays[k]) for k in order)
+    structure = metadata.get("structure", "")
+    if str(zlib.crc32(structure.encode())) != metadata.get("structure_crc32"):
+        raise CheckpointError(f"load: {name} is corrupted: its structure metadata fails its "
+                              f"CRC-32 check. Re-save it, or restore it from a backup.")
     try:
-        tree = json.loads(metadata["structure"])
+        tree = json.loads(structure)
     except (KeyError, json.JSONDecodeError) as error:
         raise CheckpointError(f"load: {name} is corrupted: its structure metadata cannot be "
                               f"read ({error})") from None

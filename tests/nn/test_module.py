@@ -105,6 +105,29 @@ def test_assign_before_init_is_explained() -> None:
         Bad()
 
 
+def test_forgotten_super_init_is_explained() -> None:
+    class NoInit(nn.Module):
+        def __init__(self) -> None:
+            pass
+
+        def forward(self, x: deepgrad.Tensor) -> deepgrad.Tensor:
+            return x
+
+    with pytest.raises(AttributeError, match="forget to call super"):
+        NoInit()(deepgrad.ones(1))
+
+
+def test_hook_order_and_prepend() -> None:
+    layer = nn.Identity()
+    calls: list[str] = []
+    layer.register_forward_hook(lambda m, a, o: calls.append("first"))
+    layer.register_forward_hook(lambda m, a, o: calls.append("prepended"), prepend=True)
+    with layer.register_forward_hook(lambda m, a, o: calls.append("temporary")):
+        layer(deepgrad.ones(1))
+    layer(deepgrad.ones(1))
+    assert calls == ["prepended", "first", "temporary", "prepended", "first"]
+
+
 def test_train_eval_and_requires_grad() -> None:
     model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
     assert all(m.training for m in model.modules())

@@ -30,7 +30,7 @@ _hook_ids = itertools.count()
 class RemovableHandle:
     """Returned by ``register_*_hook``; ``.remove()`` unregisters the hook."""
 
-    def __init__(self, hooks: dict[int, Any], owner: Module | None = None) -> None:
+    def __init__(self, hooks: OrderedDict[int, Any], owner: Module | None = None) -> None:
         self.id = next(_hook_ids)
         self._hooks = hooks
         self._owner = owner
@@ -117,26 +117,32 @@ class Module:
         self.__dict__["_has_hooks"] = bool(
             self._forward_pre_hooks or self._forward_hooks or self._backward_hooks)
 
-    def _add_hook(self, table: dict[int, Any], hook: Callable[..., Any]) -> RemovableHandle:
+    def _add_hook(self, table: OrderedDict[int, Any], hook: Callable[..., Any],
+                  prepend: bool = False) -> RemovableHandle:
         handle = RemovableHandle(table, self)
         table[handle.id] = hook
+        if prepend:
+            table.move_to_end(handle.id, last=False)
         self._refresh_has_hooks()
         return handle
 
-    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *,
+                                  prepend: bool = False) -> RemovableHandle:
         """``hook(module, args)`` before forward; may return new args (a tuple or one value)."""
-        return self._add_hook(self._forward_pre_hooks, hook)
+        return self._add_hook(self._forward_pre_hooks, hook, prepend)
 
-    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+    def register_forward_hook(self, hook: Callable[..., Any], *,
+                              prepend: bool = False) -> RemovableHandle:
         """``hook(module, args, output)`` after forward; may return a replacement output.
         The way to capture activations (feature maps) without editing the model."""
-        return self._add_hook(self._forward_hooks, hook)
+        return self._add_hook(self._forward_hooks, hook, prepend)
 
-    def register_full_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+    def register_full_backward_hook(self, hook: Callable[..., Any], *,
+                                    prepend: bool = False) -> RemovableHandle:
         """``hook(module, grad_input, grad_output)`` once the gradients with respect to the
         module's tensor inputs are known (``None`` for inputs that need no grad); may
         return a tuple replacing ``grad_input``. Built on ``Tensor.register_hook``."""
-        return self._add_hook(self._backward_hooks, hook)
+        return self._add_hook(self._backward_hooks, hook, prepend)
 
     register_backward_hook = register_full_backward_hook
 
@@ -202,6 +208,10 @@ class Module:
             entries = d.get(table)
             if entries is not None and name in entries:
                 return entries[name]
+        if "_parameters" not in d:
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r}: did "
+                f"{type(self).__name__}.__init__ forget to call super().__init__()?")
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __delattr__(self, name: str) -> None:
