@@ -345,8 +345,9 @@ def _smooth_l1(x: Any, y: Any, needs: tuple[bool, ...], beta: float,
 
 def _bce(x: Any, y: Any, needs: tuple[bool, ...], weight: Any) -> tuple[Any, Any, Any]:
     """Binary cross-entropy of probabilities; logs clamped to >= -100 as torch."""
-    log_x = np.maximum(np.log(x), -100)
-    log_1mx = np.maximum(np.log1p(-x), -100)
+    with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
+        log_x = np.maximum(np.log(x), -100)
+        log_1mx = np.maximum(np.log1p(-x), -100)
     losses = -(y * log_x + (1 - y) * log_1mx)
     dx = dy = None
     if _needs(needs, 0):

@@ -105,6 +105,14 @@ def _max_forward(x: Any, win: Window, out_hw: Pair, want_argmax: bool) -> tuple[
         if argmax is not None:
             np.copyto(argmax, t, where=view > out)  # strict: the first maximum wins, as torch
         np.maximum(out, view, out=out)              # and NaN propagates, as torch
+    if argmax is not None and np.isnan(out).any():
+        # Rare: torch's rule (val > max or isnan(val)) sends the gradient to the last NaN.
+        running = views[0][1].copy()
+        argmax[...] = 0
+        for t, view in views[1:]:
+            update = (view > running) | np.isnan(view)
+            np.copyto(argmax, t, where=update)
+            np.copyto(running, view, where=update)
     return out, argmax
 
 

@@ -1,0 +1,138 @@
+"""conv2d: float64 gradcheck + float32 torch parity per configuration, dtypes, bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+import deepgrad
+import deepgrad.nn.functional as F
+from helpers import check_op, torch_or_skip
+
+torch = torch_or_skip()
+tF = torch.nn.functional
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread() -> Iterator[None]:
+    """Gradchecks run thousands of tiny GEMMs: BLAS threads only add overhead (and stall
+    badly on a busy machine)."""
+    with threadpool_limits(1, user_api="blas"):
+        yield
+
+
+def conv(**kw: Any) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The same call for deepgrad and torch (bias optional: two or three inputs)."""
+    return (lambda *a: F.conv2d(*a, **kw)), (lambda *a: tF.conv2d(*a, **kw))
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("shapes, kw", [
+    ([(2, 3, 5, 5), (4, 3, 3, 3), (4,)], {"padding": 1}),
+    ([(2, 3, 7, 6), (4, 3, 3, 2), (4,)], {"stride": 2, "padding": (1, 0)}),
+    ([(1, 2, 6, 7), (3, 2, 2, 4), (3,)], {"padding": "same", "dilation": (1, 2)}),
+    ([(2, 2, 5, 6), (3, 2, 3, 3), (3,)], {"padding": "same"}),
+    ([(2, 2, 6, 5), (3, 2, 3, 2)], {"padding": "valid"}),
+    ([(2, 2, 9, 8), (3, 2, 3, 3), (3,)], {"dilation": 2, "padding": 1}),
+    ([(2, 4, 6, 6), (6, 2, 3, 3), (6,)], {"groups": 2, "padding": 1}),
+    ([(1, 4, 5, 5), (4, 1, 3, 3)], {"groups": 4, "stride": 2}),
+    ([(2, 3, 5, 5), (4, 3, 3, 3)], {}),
+    ([(1, 3, 7, 9), (2, 3, 2, 2), (2,)], {"stride": 3}),  # stride > kernel: holes in grad
+    ([(2, 3, 4, 4), (2, 3, 1, 1), (2,)], {"padding": 2}),  # padding wider than the kernel
+    ([(2, 3, 6, 5), (5, 3, 4, 3), (5,)], {"stride": (2, 1), "padding": (2, 1),
+                                          "dilation": (1, 2)}),
+])
+def test_conv2d_parity(shapes: list, kw: dict) -> None:
+    dg_fn, torch_fn = conv(**kw)
+    check_op(dg_fn, shapes, torch_fn)
+
+
+def test_conv2d_mnist_first_layer() -> None:
+    """The report's first layer: 1 -> 32 channels, 5x5, padding 2, on 28x28."""
+    dg_fn, torch_fn = conv(padding=2)
+    check_op(dg_fn, [(1, 1, 28, 28), (32, 1, 5, 5), (32,)], torch_fn)
+
+
+def test_conv2d_unbatched_input() -> None:
+    dg_fn, torch_fn = conv(padding=1)
+    check_op(dg_fn, [(3, 5, 5), (2, 3, 3, 3), (2,)], torch_fn)
+
+
+def test_conv_stack_through_relu_pool_flatten() -> None:
+    """Channels-last outputs flow through relu, pooling, a second conv and flatten."""
+    def net(lib: str, x: Any, w1: Any, w2: Any) -> Any:
+        f = F if lib == "dg" else tF
+        h = f.max_pool2d(f.relu(f.conv2d(x, w1, padding=1)), 2)
+        return f.conv2d(h, w2, padding=1).flatten(1)
+
+    check_op(lambda *a: net("dg", *a), [(2, 2, 6, 6), (3, 2, 3, 3), (4, 3, 3, 3)],
+             lambda *a: net("torch", *a))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv2d_keeps_dtype(dtype: type) -> None:
+    x = deepgrad.tensor(np.ones((2, 3, 6, 6), dtype), requires_grad=True)
+    w = deepgrad.tensor(np.ones((4, 3, 3, 3), dtype), requires_grad=True)
+    b = deepgrad.tensor(np.ones(4, dtype), requires_grad=True)
+    out = F.conv2d(x, w, b, padding=1)
+    out.sum().backward()
+    assert out.dtype == dtype
+    assert x.grad.dtype == w.grad.dtype == b.grad.dtype == dtype
+
+
+def test_conv2d_no_graph_saves_nothing() -> None:
+    x, w = deepgrad.randn(2, 3, 5, 5), deepgrad.randn(4, 3, 3, 3)
+    with deepgrad.no_grad():
+        out = F.conv2d(x, w, padding=1)
+    assert out.grad_fn is None and not out.requires_grad
+
+
+def test_conv2d_channel_mismatch() -> None:
+    with pytest.raises(RuntimeError, match=r"conv2d: expected input with in_channels = 1 "
+                                           r".*\(32, 1, 5, 5\).*received input of shape "
+                                           r"\(50, 3, 28, 28\) with 3 channels"):
+        F.conv2d(deepgrad.randn(50, 3, 28, 28), deepgrad.randn(32, 1, 5, 5))
+
+
+def test_conv2d_groups_channel_mismatch() -> None:
+    with pytest.raises(RuntimeError, match=r"conv2d: expected input with in_channels = 4 "
+                                           r".*groups=2"):
+        F.conv2d(deepgrad.randn(1, 3, 5, 5), deepgrad.randn(4, 2, 3, 3), groups=2)
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (1, 1, 1, 28, 28)])
+def test_conv2d_input_not_4d(shape: tuple) -> None:
+    with pytest.raises(RuntimeError, match=r"conv2d: expected 4-D input \(N, C, H, W\)"):
+        F.conv2d(deepgrad.randn(*shape), deepgrad.randn(4, 1, 3, 3))
+
+
+def test_conv2d_3d_batch_without_channel_dim_hints_unsqueeze() -> None:
+    with pytest.raises(RuntimeError, match=r"got input of shape \(50, 28, 28\).*unsqueeze\(1\)"):
+        F.conv2d(deepgrad.randn(50, 28, 28), deepgrad.randn(32, 1, 5, 5))
+
+
+def test_conv2d_kernel_larger_than_padded_input() -> None:
+    with pytest.raises(RuntimeError, match=r"conv2d: kernel size \(5, 5\).*larger than the "
+                                           r"padded input size \(3, 3\) \(input \(3, 3\)\)"):
+        F.conv2d(deepgrad.randn(1, 1, 3, 3), deepgrad.randn(2, 1, 5, 5))
+    with pytest.raises(RuntimeError, match=r"spanning \(5, 5\) with dilation \(2, 2\)"):
+        F.conv2d(deepgrad.randn(1, 1, 4, 4), deepgrad.randn(2, 1, 3, 3), dilation=2)
+
+
+def test_conv2d_bad_settings() -> None:
+    x, w = deepgrad.randn(1, 2, 5, 5), deepgrad.randn(2, 2, 3, 3)
+    with pytest.raises(ValueError, match=r"conv2d: stride must be >= 1"):
+        F.conv2d(x, w, stride=0)
+    with pytest.raises(ValueError, match=r"conv2d: padding='same' is not supported for strided"):
+        F.conv2d(x, w, stride=2, padding="same")
+    with pytest.raises(ValueError, match=r"conv2d: padding must be"):
+        F.conv2d(x, w, padding="full")
+    with pytest.raises(RuntimeError, match=r"conv2d: bias shape \(3,\) does not match "
+                                           r"out_channels \(2,\)"):
+        F.conv2d(x, w, deepgrad.randn(3))
+    with pytest.raises(TypeError, match=r"conv2d: input dtype float64 and weight dtype float32"):
+        F.conv2d(x.double(), w)

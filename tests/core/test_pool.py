@@ -1,0 +1,152 @@
+"""Pooling: float64 gradcheck + float32 torch parity, indices, layouts, bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+import deepgrad
+import deepgrad.nn.functional as F
+from helpers import check_op, torch_or_skip
+
+torch = torch_or_skip()
+tF = torch.nn.functional
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread() -> Iterator[None]:
+    with threadpool_limits(1, user_api="blas"):
+        yield
+
+
+def distinct(*shape: int, seed: int = 0) -> np.ndarray:
+    """Values in [-2, 2) without ties, so the max of each window is unique (gradcheck-safe)."""
+    n = int(np.prod(shape))
+    return (np.random.default_rng(seed).permutation(n).reshape(shape) / n * 4 - 2)
+
+
+def pair(name: str, *args: Any, **kw: Any) -> tuple[Any, Any]:
+    return (lambda x: getattr(F, name)(x, *args, **kw)), (lambda x: getattr(tF, name)(x, *args,
+                                                                                     **kw))
+
+
+@pytest.mark.parametrize("shape, args, kw", [
+    ((2, 3, 6, 8), (2,), {}),
+    ((2, 3, 7, 9), (2,), {}),                                  # odd: last row/col dropped
+    ((2, 2, 7, 9), (3, 2, 1), {}),                             # overlapping, padded
+    ((1, 2, 8, 9), (3, 2, 1), {"ceil_mode": True}),
+    ((1, 2, 7, 7), (2,), {"ceil_mode": True}),
+    ((1, 2, 6, 7), (3, 1), {}),                                # stride < kernel
+    ((1, 2, 9, 9), (2, 3), {}),                                # stride > kernel
+    ((1, 2, 8, 9), ((2, 3), (1, 2), (1, 1)), {"dilation": (2, 1)}),
+    ((2, 5, 5), (2,), {}),                                     # unbatched
+])
+def test_max_pool2d(shape: tuple, args: tuple, kw: dict) -> None:
+    dg_fn, torch_fn = pair("max_pool2d", *args, **kw)
+    check_op(dg_fn, [distinct(*shape)], torch_fn)
+
+
+@pytest.mark.parametrize("args", [(2,), (3, 2, 1), ((2, 3), (1, 2), (1, 1), (2, 1), True)])
+def test_max_pool2d_return_indices(args: tuple) -> None:
+    x = distinct(2, 3, 8, 9).astype(np.float32)
+    out, idx = F.max_pool2d(deepgrad.tensor(x), *args, return_indices=True)
+    t_out, t_idx = tF.max_pool2d(torch.tensor(x), *args, return_indices=True)
+    np.testing.assert_array_equal(out.numpy(), t_out.numpy())
+    np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
+    assert idx.dtype == np.int64
+
+
+def test_max_pool2d_ties_route_to_first_max_and_nan_propagates() -> None:
+    x = np.zeros((1, 1, 4, 4), np.float32)
+    x[0, 0, 2, 3] = np.nan
+    dx, tx = deepgrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, t_out = F.max_pool2d(dx, 2), tF.max_pool2d(tx, 2)
+    np.testing.assert_array_equal(out.detach().numpy(), t_out.detach().numpy())
+    out.sum().backward()
+    t_out.sum().backward()
+    np.testing.assert_array_equal(dx.grad.numpy(), tx.grad.numpy())
+
+
+def test_max_pool2d_keeps_argmax_compact() -> None:
+    x = deepgrad.randn(2, 3, 8, 8, requires_grad=True)
+    out = F.max_pool2d(x, 2)
+    (argmax,) = out.grad_fn.saved_tensors
+    assert argmax.dtype == np.uint8 and argmax.shape == (2, 3, 4, 4)
+
+
+@pytest.mark.parametrize("shape, args, kw", [
+    ((2, 3, 6, 8), (2,), {}),
+    ((2, 3, 7, 9), (2,), {}),
+    ((2, 2, 7, 9), (3, 2, 1), {}),
+    ((2, 2, 7, 9), (3, 2, 1), {"count_include_pad": False}),
+    ((1, 2, 8, 10), (3, 2, 1), {"ceil_mode": True}),
+    ((1, 2, 8, 10), (3, 2, 1), {"ceil_mode": True, "count_include_pad": False}),
+    ((1, 2, 8, 10), (3, 2), {"ceil_mode": True}),
+    ((1, 2, 6, 7), ((2, 3), 1), {}),
+    ((1, 2, 8, 10), ((2, 3),), {"divisor_override": 5}),
+    ((2, 5, 6), (2,), {}),
+])
+def test_avg_pool2d(shape: tuple, args: tuple, kw: dict) -> None:
+    dg_fn, torch_fn = pair("avg_pool2d", *args, **kw)
+    check_op(dg_fn, [shape], torch_fn)
+
+
+@pytest.mark.parametrize("shape, size", [
+    ((2, 3, 7, 9), (3, 4)),
+    ((2, 3, 6, 8), (3, 4)),   # even windows: the avg-pool path
+    ((2, 3, 5, 5), 1),        # global average
+    ((2, 3, 7, 9), (None, 4)),
+    ((3, 5, 6), 4),           # unbatched, windows larger than the step
+    ((1, 2, 3, 3), 5),        # output larger than the input
+])
+def test_adaptive_avg_pool2d(shape: tuple, size: Any) -> None:
+    dg_fn, torch_fn = pair("adaptive_avg_pool2d", size)
+    check_op(dg_fn, [shape], torch_fn)
+
+
+@pytest.mark.parametrize("shape, size", [((2, 3, 7, 9), (3, 4)), ((2, 3, 6, 8), (3, 4)),
+                                         ((1, 2, 3, 3), 5)])
+def test_adaptive_max_pool2d(shape: tuple, size: Any) -> None:
+    dg_fn, torch_fn = pair("adaptive_max_pool2d", size)
+    check_op(dg_fn, [distinct(*shape)], torch_fn)
+    x = distinct(*shape).astype(np.float32)
+    _, idx = F.adaptive_max_pool2d(deepgrad.tensor(x), size, return_indices=True)
+    _, t_idx = tF.adaptive_max_pool2d(torch.tensor(x), size, return_indices=True)
+    np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
+
+
+@pytest.mark.parametrize("name", ["max_pool2d", "avg_pool2d"])
+def test_pool_keeps_dtype_and_channels_last(name: str) -> None:
+    """Pooling a conv output (channels-last memory) keeps that memory order and the dtype."""
+    x = F.conv2d(deepgrad.randn(2, 3, 8, 8), deepgrad.randn(4, 3, 3, 3, requires_grad=True),
+                 padding=1)
+    out = getattr(F, name)(x, 2)
+    assert out.dtype == np.float32
+    assert out.data.strides[1] < out.data.strides[3]  # NHWC memory
+    out.sum().backward()
+    for dtype in (np.float32, np.float64):
+        y = deepgrad.tensor(np.ones((1, 2, 4, 4), dtype), requires_grad=True)
+        getattr(F, name)(y, 2).sum().backward()
+        assert y.grad.dtype == dtype
+
+
+@pytest.mark.parametrize("name", ["max_pool2d", "avg_pool2d"])
+def test_pool_output_too_small(name: str) -> None:
+    with pytest.raises(RuntimeError, match=name + r": output size \(0, 0\) is too small "
+                                                  r"\(must be >= 1\).*\(1, 1, 2, 2\)"):
+        getattr(F, name)(deepgrad.randn(1, 1, 2, 2), 3)
+
+
+def test_pool_bad_input() -> None:
+    with pytest.raises(ValueError, match=r"max_pool2d: padding \(2, 2\) must be at most half"):
+        F.max_pool2d(deepgrad.randn(1, 1, 8, 8), 3, padding=2)
+    with pytest.raises(RuntimeError, match=r"avg_pool2d: expected 3-D \(C, H, W\) or 4-D"):
+        F.avg_pool2d(deepgrad.randn(8, 8), 2)
+    with pytest.raises(RuntimeError, match=r"adaptive_avg_pool2d: output_size must be >= 1"):
+        F.adaptive_avg_pool2d(deepgrad.randn(1, 1, 8, 8), 0)
+    with pytest.raises(ValueError, match=r"max_pool2d: kernel_size must be >= 1"):
+        F.max_pool2d(deepgrad.randn(1, 1, 8, 8), 0)
