@@ -23,6 +23,7 @@ from deepgrad.tensor import Tensor, _attach_ops, from_numpy, is_tensor, tensor
 
 _attach_ops()
 
+from deepgrad.gradcheck import gradcheck  # noqa: E402
 from deepgrad.ops.activation import relu, sigmoid, tanh  # noqa: E402
 from deepgrad.ops.creation import (  # noqa: E402
     arange,
@@ -105,7 +106,6 @@ from deepgrad.ops.shape import (  # noqa: E402
     unflatten,
     unsqueeze,
 )
-from deepgrad.gradcheck import gradcheck  # noqa: E402
 
 float32 = backend.float32
 float64 = backend.float64

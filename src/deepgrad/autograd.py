@@ -149,6 +149,12 @@ class Context:
         self.freed = False
         self.created_at = ""
 
+    if TYPE_CHECKING:  # ops keep their own attributes on the context (ctx.stride = ...)
+
+        def __getattr__(self, name: str) -> Any: ...
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for backward; freed after it unless ``retain_graph``."""
         self.saved_tensors = arrays
@@ -359,7 +365,8 @@ def grad(
     from deepgrad.tensor import Tensor
 
     if create_graph:
-        raise NotImplementedError("autograd.grad: create_graph=True (double backward) is not supported")
+        raise NotImplementedError(
+            "autograd.grad: create_graph=True (double backward) is not supported")
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:

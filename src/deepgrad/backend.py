@@ -71,7 +71,7 @@ def get_generator() -> np.random.Generator:
 
 def get_rng_state() -> dict[str, Any]:
     """The global generator's state as a JSON-able dict (for exact resume)."""
-    return _generator.bit_generator.state
+    return dict(_generator.bit_generator.state)
 
 
 def set_rng_state(state: dict[str, Any]) -> None:

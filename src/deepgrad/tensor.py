@@ -7,6 +7,7 @@ calls into those ops, named and shaped as in PyTorch.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -60,7 +61,7 @@ class Tensor:
                  "_accumulator", "__weakref__", "__dict__")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
-    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False,
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: builtins.bool = False,
                  *, _copy: bool = True) -> None:
         if _copy is False and dtype is None:
             array = data
@@ -82,7 +83,7 @@ class Tensor:
         return tuple(self.data.shape)
 
     @property
-    def ndim(self) -> int:
+    def ndim(self) -> builtins.int:
         return int(self.data.ndim)
 
     @property
@@ -94,19 +95,19 @@ class Tensor:
         return "cpu" if backend.get_array_module(self.data) is np else "cuda"
 
     @property
-    def is_leaf(self) -> bool:
+    def is_leaf(self) -> builtins.bool:
         return self.grad_fn is None
 
-    def dim(self) -> int:
+    def dim(self) -> builtins.int:
         return self.ndim
 
-    def numel(self) -> int:
+    def numel(self) -> builtins.int:
         return int(self.data.size)
 
-    def size(self, dim: int | None = None) -> Any:
+    def size(self, dim: builtins.int | None = None) -> Any:
         return self.shape if dim is None else self.shape[dim]
 
-    def __len__(self) -> int:
+    def __len__(self) -> builtins.int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
@@ -124,22 +125,22 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> builtins.int:
         return id(self)
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> builtins.bool:
         if self.data.size != 1:
             raise RuntimeError(
                 f"bool(): a tensor with {self.data.size} elements has no single truth value")
         return bool(self.data)
 
-    def __float__(self) -> float:
+    def __float__(self) -> builtins.float:
         return float(self.item())
 
-    def __int__(self) -> int:
+    def __int__(self) -> builtins.int:
         return int(self.item())
 
-    def __index__(self) -> int:
+    def __index__(self) -> builtins.int:
         if self.dtype.kind not in "iu":
             raise TypeError("only integer tensors of a single element can be used as an index")
         return int(self.item())
@@ -173,13 +174,14 @@ class Tensor:
         from deepgrad.ops import elementwise
         return elementwise.Clone.apply(self)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+    def requires_grad_(self, requires_grad: builtins.bool = True) -> Tensor:
         if requires_grad and self.dtype.kind not in "fc":
             raise RuntimeError(
                 f"requires_grad_: only floating point tensors can require gradients; "
                 f"this tensor has dtype {self.dtype}")
         if not requires_grad and self.grad_fn is not None:
-            raise RuntimeError("requires_grad_(False) is only allowed on leaf tensors; use detach()")
+            raise RuntimeError(
+                "requires_grad_(False) is only allowed on leaf tensors; use detach()")
         self.requires_grad = requires_grad
         return self
 
@@ -205,7 +207,7 @@ class Tensor:
             self._accumulator = autograd.AccumulateGrad(self)
         return self._accumulator
 
-    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: builtins.bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
         root = autograd._initial_grad(self, gradient, "backward")
         autograd.run_backward([self], [root], retain_graph)
@@ -249,7 +251,7 @@ class Tensor:
     def contiguous(self) -> Tensor:
         return self
 
-    def is_contiguous(self) -> bool:
+    def is_contiguous(self) -> builtins.bool:
         return bool(self.data.flags.c_contiguous)
 
     # ---- in-place (leaves without grad, or inside no_grad) -----------------
@@ -268,11 +270,11 @@ class Tensor:
             self.data = backend.xp.array(np.broadcast_to(v, self.shape), dtype=self.dtype)
         return self
 
-    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+    def add_(self, other: Any, alpha: builtins.float = 1.0) -> Tensor:
         o = other.data if isinstance(other, Tensor) else other
         return self._inplace("add_", self.data + (o if alpha == 1 else alpha * o))
 
-    def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
+    def sub_(self, other: Any, alpha: builtins.float = 1.0) -> Tensor:
         o = other.data if isinstance(other, Tensor) else other
         return self._inplace("sub_", self.data - (o if alpha == 1 else alpha * o))
 
@@ -303,11 +305,11 @@ class Tensor:
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         return self._inplace("clamp_", backend.xp.clip(self.data, min, max))
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+    def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0) -> Tensor:
         g = backend.get_generator()
         return self._inplace("uniform_", g.uniform(a, b, self.shape))
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0) -> Tensor:
         g = backend.get_generator()
         return self._inplace("normal_", g.normal(mean, std, self.shape))
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import check_op, torch_or_skip
 
 import deepgrad
+from helpers import check_op, torch_or_skip
 
 torch = torch_or_skip()
 tF = torch.nn.functional

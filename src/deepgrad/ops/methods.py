@@ -9,20 +9,19 @@ from deepgrad.ops import activation, elementwise, linalg, reduce, shape
 E = elementwise
 
 
-def _reflected(fn: Any) -> Any:
-    def method(self: Any, other: Any) -> Any:
-        return fn(E.to_operand_tensor(other, self), self)
-
-    return method
-
-
 def _tensor_operand(other: Any, like: Any) -> Any:
     from deepgrad.tensor import Tensor
 
     return other if isinstance(other, Tensor) else Tensor(E.to_operand(other, like), _copy=False)
 
 
-E.to_operand_tensor = _tensor_operand  # type: ignore[attr-defined]
+def _reflected(fn: Any) -> Any:
+    """``other OP self`` for a scalar or array ``other`` (``2 - x``, ``arr @ x``)."""
+
+    def method(self: Any, other: Any) -> Any:
+        return fn(_tensor_operand(other, self), self)
+
+    return method
 
 
 def _rpow(self: Any, other: Any) -> Any:

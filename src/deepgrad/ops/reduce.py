@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 from typing import Any
-
-import builtins
 
 import numpy as np
 
@@ -152,8 +151,8 @@ class LogSumExp(Function):
 
 def _float(op: str, x: Tensor) -> Tensor:
     if x.dtype.kind != "f":
-        from deepgrad.ops.elementwise import _cast
         from deepgrad import backend
+        from deepgrad.ops.elementwise import _cast
 
         return _cast(x, backend.default_float_dtype())
     return x
@@ -224,7 +223,7 @@ def _max_min(op: str, largest: bool, input: Tensor, dim: Any, keepdim: bool) -> 
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
-    """``max(x)`` -> scalar tensor; ``max(x, dim)`` -> (values, indices); ``max(x, y)`` elementwise."""
+    """``max(x)``: a scalar; ``max(x, dim)``: (values, indices); ``max(x, y)``: elementwise."""
     return _max_min("max", True, input, dim, keepdim)
 
 
