@@ -9,6 +9,7 @@ checkpoint the run continues from, so no step appears twice.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +77,31 @@ def truncate_jsonl(path: Path, step: int) -> None:
     atomic_write_bytes(path, "".join(to_json(r) + "\n" for r in kept).encode())
 
 
+_NOT_NEEDED = ("torch", "boto3")
+
+
+def import_summary_writer() -> Any:
+    """tensorboardX's SummaryWriter, imported without importing PyTorch.
+
+    tensorboardX imports torch (for type hints) and boto3 (for s3:// logdirs)
+    at import time when they are installed; that costs seconds and deepgrad
+    needs neither, so the import runs with them hidden unless already loaded.
+    """
+    hidden = [name for name in _NOT_NEEDED if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` fail
+    try:
+        from tensorboardX import SummaryWriter
+    except ImportError as error:  # pragma: no cover - tensorboardX is in the lab extra
+        raise ImportError("TensorBoard logging needs tensorboardX: "
+                          "pip install 'deepgrad[lab]'") from error
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+    return SummaryWriter
+
+
 class TensorBoardLogger(Callback):
     """TensorBoard event files under ``logdir`` (tensorboardX, imported on first use).
 
@@ -98,13 +124,11 @@ class TensorBoardLogger(Callback):
     @property
     def writer(self) -> Any:
         if self._writer is None:
-            try:
-                from tensorboardX import SummaryWriter
-            except ImportError as error:  # pragma: no cover - tensorboardX is in the lab extra
-                raise ImportError("TensorBoardLogger needs tensorboardX: "
-                                  "pip install 'deepgrad[lab]'") from error
-            self._writer = SummaryWriter(str(self.logdir), purge_step=self._purge_step,
-                                         flush_secs=30)
+            summary_writer = import_summary_writer()
+            # a resumed run gets its own file: same-second file names would clash
+            suffix = "" if self._purge_step is None else f".resumed-at-{self._purge_step - 1}"
+            self._writer = summary_writer(str(self.logdir), purge_step=self._purge_step,
+                                          flush_secs=30, filename_suffix=suffix)
         return self._writer
 
     def on_train_begin(self, trainer: Trainer, logs: Logs) -> None:

@@ -76,8 +76,11 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, trainer: Trainer, logs: Logs) -> None:
         if self._bar is not None:
-            shown = {k: v for k, v in logs.items() if k not in ("epoch", "step", "time")}
-            self._bar.set_postfix_str(format_logs(shown), refresh=True)
+            shown = {k: v for k, v in logs.items()
+                     if k not in ("epoch", "step", "time", "samples_per_sec")}
+            rate = logs.get("samples_per_sec", 0.0)
+            self._bar.set_postfix_str(f"{format_logs(shown)} {rate:,.0f} samples/s",
+                                      refresh=True)
             self._bar.close()
             self._bar = None
         elif self.verbose >= 2:

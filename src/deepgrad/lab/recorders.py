@@ -225,7 +225,8 @@ class BoundaryRecorder(Callback):
     """Class probabilities over a ``grid`` x ``grid`` square around 2-D points -> ``boundary.npz``.
 
     Recorded before training (epoch 0) and at the end of each epoch in
-    ``epochs`` (all when None).
+    ``epochs``; when None, every epoch of the first 10, then about 40 more
+    spread evenly, and the last (so a long run's file stays small).
     """
 
     def __init__(self, path: str | Path | None, points: np.ndarray, labels: np.ndarray, *,
@@ -262,8 +263,13 @@ class BoundaryRecorder(Callback):
         if 0 not in self.recorded_epochs and trainer.epoch == 0:
             self.record(trainer)
 
+    def wanted(self, epoch: int, total: int) -> bool:
+        if self.epochs is not None:
+            return epoch in self.epochs
+        return epoch <= 10 or epoch == total or epoch % max(1, math.ceil(total / 40)) == 0
+
     def on_epoch_end(self, trainer: Trainer, logs: Logs) -> None:
-        if self.epochs is None or trainer.epoch in self.epochs:
+        if self.wanted(trainer.epoch, trainer.epochs):
             self.record(trainer)
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -399,51 +405,60 @@ def write_predictions(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 # ------------------------------------------------------------------ NaN tracing
+def _finite(values: Any) -> bool:
+    """All gradients given (Tensors, or None for inputs without grad) are finite."""
+    items = values if isinstance(values, tuple | list) else (values,)
+    return all(bool(np.isfinite(v.data).all()) for v in items if isinstance(v, Tensor))
+
+
 def trace_nonfinite(model: Any, loss_fn: Callable[[Any, Any], Any], x: Any, y: Any) -> str:
     """Replay one batch with hooks on every layer; say where values first stopped being finite.
 
-    Returns a sentence naming the first layer (in forward order) whose
-    output was non-finite and the first (in backward order, from the loss)
-    whose output gradient was, or the first parameter with a non-finite
-    gradient. Gradients it makes are cleared afterwards.
+    Forward hooks find the first layer (in forward order) whose output was
+    non-finite. Full backward hooks find the first layer (in backward order)
+    that received a finite gradient and passed a non-finite one on: the
+    layer whose backward broke. Parameters are checked too. The gradients
+    the replay makes are discarded and the old ones put back.
     """
     x_data = np.asarray(getattr(x, "data", x))
     if x_data.dtype.kind == "f" and not np.isfinite(x_data).all():
         return "the input batch itself holds non-finite values"
     bad_outputs: list[str] = []
-    bad_grads: list[str] = []
+    backward: list[tuple[str, bool, bool]] = []  # (layer, grad out finite, grad in finite)
     handles = []
 
-    def make_hook(path: str, layer: str) -> Callable[..., None]:
-        label = f"'{path}' ({layer})"
+    def label(path: str, module: Any) -> str:
+        return f"'{path}' ({type(module).__name__})"
 
-        def grad_hook(grad: Tensor) -> None:
-            if not np.isfinite(grad.data).all() and label not in bad_grads:
-                bad_grads.append(label)
-
+    def make_forward_hook(name: str) -> Callable[..., None]:
         def hook(module: Any, inputs: Any, output: Any) -> None:
-            if not isinstance(output, Tensor):
-                return
-            if not np.isfinite(output.data).all() and label not in bad_outputs:
-                bad_outputs.append(label)
-            if output.requires_grad:
-                output.register_hook(grad_hook)
+            if isinstance(output, Tensor) and not np.isfinite(output.data).all():
+                if name not in bad_outputs:
+                    bad_outputs.append(name)
+        return hook
+
+    def make_backward_hook(name: str) -> Callable[..., None]:
+        def hook(module: Any, grad_input: Any, grad_output: Any) -> None:
+            backward.append((name, _finite(grad_output), _finite(grad_input)))
         return hook
 
     for path, module in leaf_modules(model):
-        handles.append(module.register_forward_hook(make_hook(path, type(module).__name__)))
+        name = label(path, module)
+        handles.append(module.register_forward_hook(make_forward_hook(name)))
+        handles.append(module.register_full_backward_hook(make_backward_hook(name)))
     params = dict(model.named_parameters())
     saved = {name: p.grad for name, p in params.items()}
     for p in params.values():
         p.grad = None
     loss_value = math.nan
+    replay_error = None
     try:
-        with autograd.enable_grad():
+        with autograd.enable_grad(), np.errstate(all="ignore"):
             loss = loss_fn(model(x), y)
             loss_value = float(np.asarray(loss.data).sum())
             loss.backward()
     except Exception as error:  # noqa: BLE001 - a broken replay still gets reported
-        bad_grads.append(f"(the replay raised {type(error).__name__}: {error})")
+        replay_error = f"the replay raised {type(error).__name__}: {error}"
     finally:
         for handle in handles:
             handle.remove()
@@ -457,10 +472,17 @@ def trace_nonfinite(model: Any, loss_fn: Callable[[Any, Any], Any], x: Any, y: A
     elif not math.isfinite(loss_value):
         parts.append("every layer output is finite, so the loss itself is not "
                      "(e.g. the log of 0; check the targets and the loss)")
-    if bad_grads:
-        parts.append(f"the first layer whose output gradient went non-finite is {bad_grads[0]}")
+    broke = [name for name, out_ok, in_ok in backward if out_ok and not in_ok]
+    if broke:
+        parts.append(f"the first layer whose gradient went non-finite is {broke[0]} "
+                     "(finite gradient in, non-finite gradient out)")
+    elif backward and not backward[0][1]:
+        parts.append(f"the gradient reaching the last layer {backward[0][0]} is already "
+                     "non-finite")
     if bad_params:
         parts.append(f"the first parameter with a non-finite gradient is '{bad_params[0]}'")
+    if replay_error:
+        parts.append(replay_error)
     if not parts:
         parts.append("a replay of the batch was finite (a random layer such as dropout, "
                      "or an overflow in the optimizer, may be the cause)")

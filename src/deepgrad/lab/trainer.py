@@ -719,7 +719,7 @@ def fit(model: Any, train_data: Any, val_data: Any = None, *, loss: Any, optimiz
     weights as one never interrupted.
     """
     from .callbacks import ModelCheckpoint, NaNGuard
-    from .loggers import JsonlLogger, TensorBoardLogger
+    from .loggers import JsonlLogger, TensorBoardLogger, import_summary_writer
     from .progress import ProgressBar
     from .recorders import (
         BoundaryRecorder,
@@ -775,8 +775,7 @@ def fit(model: Any, train_data: Any, val_data: Any = None, *, loss: Any, optimiz
         extra.append(jsonl)
         if tensorboard:
             try:
-                import tensorboardX  # noqa: F401
-
+                import_summary_writer()
                 tb = TensorBoardLogger(run_dir / "tb", every_n_steps=log_every_steps)
                 extra.append(tb)
             except ImportError:
