@@ -10,6 +10,17 @@ folder, fsync, then rename, so a crash never leaves half a checkpoint.
 
 Unpickling a file can run arbitrary code, so ``load`` refuses PyTorch ``.pt``
 files and pickles and says how to convert them.
+
+Typical use::
+
+    deepgrad.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                   "epoch": epoch}, "ckpt.safetensors")
+    ckpt = deepgrad.load("ckpt.safetensors")
+    model.load_state_dict(ckpt["model"]); opt.load_state_dict(ckpt["optimizer"])
+
+For weights alone, ``model.save(path)`` and ``model.load(path)`` (``Module``
+methods) do ``save(model.state_dict(), path)`` and
+``model.load_state_dict(load(path))``.
 """
 
 from __future__ import annotations
