@@ -108,7 +108,7 @@ def _epoch_axis(records_list: list[list[Mapping[str, Any]]]) -> str:
     return "epoch" if any(_steps_per_epoch(r) for r in records_list) else "step"
 
 
-def _legend(ax: Any, runs: list[str], splits: list[str]) -> None:
+def _handles(runs: list[str], splits: list[str]) -> list[Line2D]:
     """Runs by colour, splits by line style: one legend that reads both ways."""
     handles: list[Line2D] = []
     if len(runs) > 1:
@@ -117,8 +117,7 @@ def _legend(ax: Any, runs: list[str], splits: list[str]) -> None:
     names = {"train": "train", "val": "validation", "step": "train, per step (smoothed)"}
     handles += [Line2D([], [], color="#444444" if len(runs) > 1 else PALETTE[0],
                        ls=SPLIT_STYLE[s], lw=1.5, label=names[s]) for s in splits]
-    if handles:
-        ax.legend(handles=handles, loc="best")
+    return handles
 
 
 def _draw_lr(ax: Any, series: list[tuple[str, list[Mapping[str, Any]]]], xlabel: str) -> None:
@@ -136,12 +135,10 @@ def _draw_lr(ax: Any, series: list[tuple[str, list[Mapping[str, Any]]]], xlabel:
     positive = values[values > 0]
     if len(positive) and positive.max() / positive.min() > 10:
         ax.set_yscale("log")
-    if len(series) > 1:
-        _legend(ax, [label for label, _ in series], [])
 
 
 def _draw_metric(ax: Any, panel: str, series: list[tuple[str, list[Mapping[str, Any]]]],
-                 xlabel: str, smoothing: float) -> None:
+                 xlabel: str, smoothing: float) -> list[str]:
     used: list[str] = []
     for k, (_, recs) in enumerate(series):
         color = PALETTE[k % len(PALETTE)]
@@ -163,7 +160,10 @@ def _draw_metric(ax: Any, panel: str, series: list[tuple[str, list[Mapping[str, 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(panel.replace("_", " "))
-    _legend(ax, [label for label, _ in series], [s for s in ("train", "val", "step") if s in used])
+    splits: list[str] = [s for s in ("train", "val", "step") if s in used]
+    if len(series) == 1 and splits:  # several runs share one legend under the figure
+        ax.legend(handles=_handles([series[0][0]], splits), loc="best")
+    return splits
 
 
 @styled
@@ -187,14 +187,21 @@ def plot_learning_curves(runs: Any, *, metrics: Sequence[str] | None = None,
     has_lr = show_lr and any(isinstance(r.get("lr"), (int, float))
                              for recs in all_records for r in recs)
     panels = ["loss"] + names + (["lr"] if has_lr else [])
-    fig = new_figure(4.2 * len(panels), 3.3)
+    fig = new_figure(4.2 * len(panels), 3.3 + (0.25 + 0.2 * (len(series) // 6) if len(series) > 1
+                                               else 0))
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     xlabel = _epoch_axis(all_records)
+    used: list[str] = []
     for panel, ax in zip(panels, axes, strict=True):
         if panel == "lr":
             _draw_lr(ax, series, xlabel)
         else:
-            _draw_metric(ax, panel, series, xlabel, smoothing)
+            used += [s for s in _draw_metric(ax, panel, series, xlabel, smoothing)
+                     if s not in used]
+    if len(series) > 1:
+        handles = _handles([label for label, _ in series],
+                           [s for s in ("train", "val", "step") if s in used])
+        fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 6))
     return fig
 
 

@@ -7,15 +7,22 @@ layer output keyed by module path (``conv1`` -> (8, C', H', W')), and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 
 from deepgrad.lab.plots._common import as_numpy, grid_shape, new_figure, show_image, styled
 
-__all__ = ["feature_map_layers", "filter_keys", "plot_feature_maps", "plot_filters"]
+__all__ = [
+    "feature_map_layers",
+    "feature_mosaic",
+    "filter_keys",
+    "plot_feature_maps",
+    "plot_filters",
+]
 
 
 def feature_map_layers(activations: Mapping[str, Any]) -> list[str]:
@@ -38,6 +45,59 @@ def _strongest_channels(maps: np.ndarray, n: int) -> np.ndarray:
     return np.sort(chosen)
 
 
+def _resize_nearest(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Nearest-neighbour resize of (..., h, w) to (..., H, W) by index arrays (no loops)."""
+    h, w = images.shape[-2:]
+    rows = np.arange(size[0]) * h // size[0]
+    cols = np.arange(size[1]) * w // size[1]
+    return images[..., rows[:, None], cols[None, :]]
+
+
+def _unit(images: np.ndarray) -> np.ndarray:
+    """Each image (over its last two axes) stretched to [0, 1]; constant images become 0."""
+    low = images.min(axis=(-2, -1), keepdims=True)
+    high = images.max(axis=(-2, -1), keepdims=True)
+    span = np.where(high > low, high - low, 1.0)
+    return (images - low) / span
+
+
+def feature_mosaic(inputs: Any, maps: Any, channels: Sequence[int] | np.ndarray, *, gap: int = 2,
+                   cmap: str = "viridis") -> tuple[np.ndarray, tuple[int, int]]:
+    """One RGB image holding the grid: row i = input i (grey), then its maps (``cmap``).
+
+    Returns ``(mosaic, (tile_h, tile_w))``; tile (i, j) starts at
+    ``(i * (tile_h + gap), j * (tile_w + gap))``. Maps are resized (nearest) to the
+    input's size and each stretched to its own range. One image instead of one
+    axes per map draws many times faster.
+    """
+    x = np.asarray(as_numpy(inputs), dtype=np.float64)
+    m = np.asarray(as_numpy(maps), dtype=np.float64)[:, list(channels)]
+    n = min(len(x), len(m))
+    x, m = x[:n], m[:n]
+    if x.ndim == 4 and x.shape[1] == 3:  # RGB (N, 3, H, W): stretched per image, in colour
+        low = x.min(axis=(1, 2, 3), keepdims=True)
+        span = np.maximum(x.max(axis=(1, 2, 3), keepdims=True) - low, 1e-12)
+        rgb = (x - low) / span
+    else:
+        if x.ndim == 4:  # other channel counts: the mean over channels, in grey
+            x = x.mean(axis=1)
+        elif x.ndim != 3:  # flat inputs: square when they can be
+            side = int(round(np.sqrt(x[0].size)))
+            x = x.reshape(n, side, -1) if side * side == x[0].size else x.reshape(n, 1, -1)
+        rgb = np.repeat(_unit(x)[:, None], 3, axis=1)
+    tile_h, tile_w = max(rgb.shape[2], m.shape[2]), max(rgb.shape[3], m.shape[3])
+    first = _resize_nearest(rgb, (tile_h, tile_w)).transpose(0, 2, 3, 1)
+    coloured = mpl.colormaps[cmap](_resize_nearest(_unit(m), (tile_h, tile_w)))[..., :3]
+    tiles = np.concatenate([first[:, None], coloured], axis=1)  # (n, 1 + k, H, W, 3)
+    cols = tiles.shape[1]
+    mosaic = np.ones((n * (tile_h + gap) - gap, cols * (tile_w + gap) - gap, 3))
+    padded = np.ones((n, cols, tile_h + gap, tile_w + gap, 3))
+    padded[:, :, :tile_h, :tile_w] = tiles
+    mosaic[:] = padded.transpose(0, 2, 1, 3, 4).reshape(
+        n * (tile_h + gap), cols * (tile_w + gap), 3)[: mosaic.shape[0], : mosaic.shape[1]]
+    return mosaic, (tile_h, tile_w)
+
+
 @styled
 def plot_feature_maps(inputs: Any, maps: Any, *, layer: str = "", n_images: int = 4,
                       max_channels: int = 12) -> Figure:
@@ -47,25 +107,30 @@ def plot_feature_maps(inputs: Any, maps: Any, *, layer: str = "", n_images: int 
     is what shows what the filter found). With more channels than
     ``max_channels``, the most varied ones are shown and their indices named.
     """
-    x = as_numpy(inputs)
     m = as_numpy(maps)
     if m.ndim != 4:
         raise ValueError(f"plot_feature_maps: maps must be (N, C, H, W), got shape {m.shape}")
-    n = min(n_images, len(m), len(x))
+    n = min(n_images, len(m), len(as_numpy(inputs)))
     channels = _strongest_channels(m[:n], min(max_channels, m.shape[1]))
+    mosaic, (th, tw) = feature_mosaic(as_numpy(inputs)[:n], m[:n], channels)
     cols = len(channels) + 1
-    fig = new_figure(1.05 * cols + 0.2, 1.15 * n + 0.5)
-    axes = fig.subplots(n, cols, squeeze=False)
-    for i in range(n):
-        show_image(axes[i, 0], x[i])
-        axes[i, 0].set_ylabel(f"image {i}", fontsize=8)
-        for j, c in enumerate(channels, start=1):
-            show_image(axes[i, j], m[i, c], cmap="viridis")
-            if i == 0:
-                axes[i, j].set_title(f"ch {c}", fontsize=8, fontweight="normal")
-    axes[0, 0].set_title("input", fontsize=8, fontweight="normal")
+    width = 0.8 * cols + 0.8
+    height = width * mosaic.shape[0] / mosaic.shape[1] * (0.8 * cols) / width + 0.75
+    fig = Figure(figsize=(width, height))
+    ax = fig.add_axes((0.6 / width, 0.1 / height, 1 - 0.7 / width, 1 - 0.75 / height))
+    ax.imshow(mosaic, interpolation="nearest", aspect="auto")
+    ax.set_xticks([j * (tw + 2) + tw / 2 for j in range(cols)],
+                  ["input"] + [f"ch {c}" for c in channels], fontsize=8)
+    ax.set_yticks([i * (th + 2) + th / 2 for i in range(n)], [f"image {i}" for i in range(n)],
+                  fontsize=8)
+    ax.xaxis.tick_top()
+    ax.tick_params(length=0)
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
     shape = "×".join(str(s) for s in m.shape[1:])
-    fig.suptitle(f"feature maps of {layer or 'layer'} ({shape})", fontweight="bold")
+    fig.suptitle(f"feature maps of {layer or 'layer'} ({shape})", fontweight="bold",
+                 y=1 - 0.08 / height, va="top")
     return fig
 
 

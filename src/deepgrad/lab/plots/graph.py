@@ -6,18 +6,36 @@ The DOT text comes from ``deepgrad.viz.to_dot`` (the autograd graph) or
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import matplotlib as mpl
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from deepgrad import viz
+from deepgrad.lab.plots._common import figure_png
 
-__all__ = ["graph_svg", "plot_graph"]
+__all__ = ["graph_png", "graph_svg", "plot_graph"]
 
 
 def graph_svg(dot: str, *, engine: str = "auto") -> str:
     """SVG text of the graph: Graphviz ``dot`` when installed, else the built-in drawing."""
     return viz.render_svg(dot, engine=engine)
+
+
+def graph_png(dot: str, dpi: int = 200) -> bytes:
+    """PNG bytes of the graph: Graphviz when installed, else the built-in drawing."""
+    exe = shutil.which("dot")
+    if exe is not None:
+        try:
+            result = subprocess.run([exe, "-Tpng", f"-Gdpi={dpi}"], input=dot.encode(),
+                                    capture_output=True, timeout=60, check=True)
+            if result.stdout.startswith(b"\x89PNG"):
+                return result.stdout
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return figure_png(plot_graph(dot), dpi=dpi)
 
 
 def _colour(value: str, default: str) -> str:

@@ -16,7 +16,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 
-from deepgrad.lab.plots._common import PALETTE, grid_shape, new_figure, styled
+from deepgrad.lab.plots._common import PALETTE, grid_figure, grid_shape, new_figure, styled
 
 __all__ = [
     "KINDS",
@@ -73,8 +73,8 @@ def plot_histograms(hist: Mapping[str, Any], kind: str = "weight", *,
     if not chosen:
         raise ValueError(f"plot_histograms: no {kind} histograms recorded")
     rows, cols = grid_shape(len(chosen), max_cols)
-    fig = new_figure(3.2 * cols + 0.8, 2.5 * rows + 0.3)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    fig, grid = grid_figure(rows, cols, (3.2, 2.4), right=0.9)
+    axes = grid.ravel()
     first = np.asarray(hist[f"{kind}/{chosen[0]}/counts"])
     steps = _steps(hist, len(first))
     cmap = mpl.colormaps["viridis"]
@@ -87,9 +87,8 @@ def plot_histograms(hist: Mapping[str, Any], kind: str = "weight", *,
             edges = np.broadcast_to(edges, (len(counts), len(edges)))
         totals = counts.sum(axis=1, keepdims=True)
         freq = counts / np.where(totals > 0, totals, 1)
-        centres = (edges[:, 1:] + edges[:, :-1]) / 2
-        for s in range(len(counts)):
-            ax.plot(centres[s], freq[s], color=cmap(norm(float(steps[s]))), lw=1.2)
+        for s in range(len(counts)):  # one step outline per recorded step
+            ax.stairs(freq[s], edges[s], color=cmap(norm(float(steps[s]))), lw=1.2)
         title = name
         dead = hist.get(f"{kind}/{name}/dead_frac") if hasattr(hist, "get") else None
         if kind == "act" and dead is not None and len(dead):
@@ -99,8 +98,10 @@ def plot_histograms(hist: Mapping[str, Any], kind: str = "weight", *,
         ax.set_ylabel("fraction")
     for ax in axes[len(chosen):]:
         ax.set_visible(False)
-    bar = fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes.tolist(),
-                       shrink=0.9, pad=0.01)
+    width, height = fig.get_size_inches()
+    bar_axes = fig.add_axes((1 - 0.65 / width, 0.45 / height, 0.12 / width,
+                             1 - 1.15 / height))
+    bar = fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), cax=bar_axes)
     bar.set_label("step")
     fig.suptitle(f"{KINDS[kind]} per layer over training", fontweight="bold")
     return fig
@@ -119,24 +120,27 @@ def plot_layer_stats(hist: Mapping[str, Any], kind: str = "act", *,
     if not chosen:
         raise ValueError(f"plot_layer_stats: no {kind} statistics recorded")
     rows, cols = grid_shape(len(chosen), max_cols)
-    fig = new_figure(3.2 * cols, 2.5 * rows + 0.3)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    fig, grid = grid_figure(rows, cols, (3.2, 2.4))
+    axes = grid.ravel()
     for ax, name in zip(axes, chosen, strict=False):
         stats = np.asarray(hist[f"{kind}/{name}/stats"], dtype=np.float64)
         steps = _steps(hist, len(stats))
         mean, std, low, high = stats.T
         ax.fill_between(steps, mean - std, mean + std, color=PALETTE[0], alpha=0.2,
                         label="mean ± std")
-        ax.plot(steps, mean, color=PALETTE[0], lw=1.6, label="mean")
+        ax.plot(steps, mean, color=PALETTE[0], lw=1.6, label="mean",
+                marker="o" if len(steps) <= 30 else "", ms=3)
         ax.plot(steps, low, color=PALETTE[3], lw=0.9, ls=":", label="min")
         ax.plot(steps, high, color=PALETTE[2], lw=0.9, ls=":", label="max")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("step")
         ax.set_ylabel(kind if kind != "act" else "activation")
-    axes[0].legend(loc="best")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper right", ncols=4)
     for ax in axes[len(chosen):]:
         ax.set_visible(False)
-    fig.suptitle(f"{KINDS[kind]}: mean, std, min and max per layer", fontweight="bold")
+    fig.suptitle(f"{KINDS[kind]}: mean, std, min and max per layer", fontweight="bold",
+                 x=0.02, ha="left")
     return fig
 
 
