@@ -24,17 +24,24 @@ WORKER = textwrap.dedent("""
     from deepgrad.data.datasets.toy import make_moons
 
     mode, run_dir, out, delay = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+    hang_at = int(sys.argv[5]) if len(sys.argv) > 5 else -1
+
+    def slow(trainer, logs):
+        time.sleep(delay)
+        if trainer.step == hang_at:  # never get past the middle of epoch 2 before the kill
+            time.sleep(120)
+
     deepgrad.manual_seed(0)
     X, y = make_moons(300, noise=0.2, random_state=1)
     model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 32),
                           nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 2))
     opt = optim.Adam(model.parameters(), lr=0.01)
     sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.7)
-    slow = lab.LambdaCallback(on_batch_end=lambda trainer, logs: time.sleep(delay))
     history = lab.fit(model, (X[:230], y[:230]), (X[230:], y[230:]), loss="cross_entropy",
                       optimizer=opt, scheduler=sched, epochs=4, batch_size=16, seed=0,
                       run_dir=run_dir, resume=run_dir if mode == "resume" else None,
-                      checkpoint_every_steps=3, log_every_steps=1, callbacks=[slow], verbose=0)
+                      checkpoint_every_steps=3, log_every_steps=1, verbose=0,
+                      callbacks=[lab.LambdaCallback(on_batch_end=slow)])
     np.savez(out, **{k: np.asarray(v) for k, v in model.state_dict().items()})
     print("done", history.last["step"], flush=True)
 """)
@@ -71,13 +78,14 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path: Path) -> None:
     full = _run(script, "full", str(tmp_path / "full"), str(tmp_path / "full.npz"), "0")
     assert full.returncode == 0, full.stderr
 
-    # 2. a run killed with SIGKILL in the middle of epoch 2, after some checkpoints
+    # 2. a run killed with SIGKILL in the middle of epoch 2, after some checkpoints: the
+    # kill lands anywhere from step 20 on, and the worker never passes step 24
     killed_dir = tmp_path / "killed"
+    target, hang_at = STEPS_PER_EPOCH + 5, STEPS_PER_EPOCH + 9
     proc = subprocess.Popen([sys.executable, str(script), "first", str(killed_dir),
-                             str(tmp_path / "never.npz"), "0.03"], env=_env(),
+                             str(tmp_path / "never.npz"), "0.02", str(hang_at)], env=_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    target = STEPS_PER_EPOCH + 8  # well inside the second epoch
     try:
         while _last_step(killed_dir / "metrics.jsonl") < target:
             assert proc.poll() is None, f"worker ended early: {proc.communicate()}"
@@ -89,8 +97,8 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path: Path) -> None:
     assert proc.returncode == -signal.SIGKILL
     assert not (tmp_path / "never.npz").exists()
     checkpoint = deepgrad.load(killed_dir / "checkpoints" / "last.safetensors")
-    assert checkpoint["step"] >= STEPS_PER_EPOCH
-    assert 0 < checkpoint["trainer"]["batch_in_epoch"] < STEPS_PER_EPOCH, "not mid-epoch"
+    assert checkpoint["step"] in (18, 21, 24)  # checkpoints every 3 steps
+    assert checkpoint["trainer"]["batch_in_epoch"] == checkpoint["step"] - STEPS_PER_EPOCH
     assert checkpoint["loader"]["position"] == checkpoint["trainer"]["batch_in_epoch"]
     summary = json.loads((killed_dir / "summary.json").read_text())
     assert summary["status"] == "running"  # killed: nobody could say otherwise

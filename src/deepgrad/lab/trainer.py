@@ -321,7 +321,7 @@ class Trainer:
         if self.optimizer is None:
             raise ValueError("Trainer.fit: an optimizer is needed to train")
         self.train_loader, self.epochs = train_loader, int(epochs)
-        self.batches_per_epoch = len(train_loader)
+        self.batches_per_epoch = len(train_loader) if hasattr(train_loader, "__len__") else 0
         if "loader" in self._pending and hasattr(train_loader, "load_state_dict"):
             train_loader.load_state_dict(self._pending.pop("loader"))
         if not self._metrics_ready:
@@ -335,7 +335,8 @@ class Trainer:
             self.callbacks.call("on_epoch_begin", self, {"epoch": self.epoch})
             logs: Logs = {"epoch": self.epoch + 1}
             logs.update(self.train_epoch(train_loader))
-            if self.failed or self.batch_in_epoch < self.batches_per_epoch:
+            if self.failed or (self.stop_training
+                               and self.batch_in_epoch < self.batches_per_epoch):
                 break  # stopped inside the epoch: it does not count as completed
             logs["step"] = self.step
             train_seconds = self.meter.seconds
