@@ -1,0 +1,590 @@
+"""Run a sweep: the sweep folder, sweep.csv, resume, Ctrl-C, the summary and the report.
+
+The sweep folder (``sweeps/<name>`` by default, ``sweeps/<name>-quick``
+with ``--quick``) holds:
+
+- ``sweep.yaml``: the sweep as run (profile merged), ``sweep.json``: its trials;
+- ``runs/<trial>-<timestamp>/``: one ordinary run folder per trial;
+- ``sweep.csv``: one row per trial (varied values, seed, status, epochs,
+  wall time, final metrics, error, run folder), rewritten atomically after
+  every change, so it is consistent whenever the sweep stops;
+- ``summary.csv``: per variant, mean and std of every final metric over seeds;
+- ``report/``: the multi-run comparison page;
+- ``optuna.db``: the study, for searches (unless ``search.storage`` says otherwise).
+
+Re-running the same command resumes: finished trials are read back from
+their run folders, interrupted ones continue from their last checkpoint,
+failed ones run again. The folder is tied to its sweep (``sweep.json``
+keeps a fingerprint of every trial), so an edited sweep file is not mixed
+with old results by accident.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import shutil
+import signal
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .spec import SweepError, SweepSpec, Trial, expand, load_sweep
+from .trial import TrialTask, find_run_dir, read_outcome
+
+__all__ = ["SweepResult", "run_sweep", "default_out", "summarize", "read_csv"]
+
+STATUSES = ("pending", "running", "completed", "failed", "pruned", "interrupted")
+FINISHED = ("completed", "pruned")
+
+
+@dataclass
+class SweepResult:
+    """What ``run_sweep`` returns: where everything is and how the trials ended."""
+
+    sweep_dir: Path
+    rows: list[dict[str, Any]]
+    summary: list[dict[str, Any]]
+    interrupted: bool = False
+    report: Path | None = None
+    best: dict[str, Any] | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def csv(self) -> Path:
+        return self.sweep_dir / "sweep.csv"
+
+    @property
+    def ok(self) -> bool:
+        """Every trial finished (completed or pruned) and nothing was interrupted."""
+        return not self.interrupted and all(r["status"] in FINISHED for r in self.rows)
+
+
+def default_out(spec: SweepSpec) -> Path:
+    """``sweeps/<name>``, or ``sweeps/<name>-<profile>`` for a profile run."""
+    suffix = f"-{spec.profile}" if spec.profile else ""
+    return Path("sweeps") / f"{spec.name}{suffix}"
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", newline="") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "" if not math.isfinite(value) else f"{value:.6g}"
+    if isinstance(value, (list, dict, tuple)):
+        return json.dumps(value)
+    return value
+
+
+def _csv_text(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: _cell(row.get(c)) for c in columns})
+    return buf.getvalue()
+
+
+def read_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
+    """The rows of a sweep.csv or summary.csv as dicts of strings."""
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@contextlib.contextmanager
+def _lock(folder: Path) -> Iterator[None]:
+    """One sweep process per folder (an OS lock: released even when the process is killed)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; trust the user
+        yield
+        return
+    fh = open(folder / ".lock", "w")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise SweepError(
+            f"{folder}: another sweep process is running in this folder; wait for it, "
+            "or give --out a different folder"
+        ) from None
+    try:
+        fh.write(str(os.getpid()))
+        fh.flush()
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """``kill PID`` stops a sweep as cleanly as Ctrl-C (main thread only)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+# ----------------------------------------------------------------------------- summary
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    n = len(values)
+    mean = sum(values) / n
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+    return mean, std
+
+
+NOT_METRICS = ("epoch", "step", "lr", "time", "samples_per_sec")
+
+
+def metric_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """Final-metric keys seen in any row: train first, then val, then test, then the rest."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(k for k in row.get("final") or {} if k not in NOT_METRICS))
+    order = {"train": 0, "val": 1, "test": 2}
+    return sorted(seen, key=lambda k: (order.get(k.split("_")[0], 3), k))
+
+
+def summarize(
+    rows: list[dict[str, Any]], varied: list[str], metrics: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Per variant (in sweep order): its varied values, n seeds done, mean and std of metrics."""
+    metrics = metrics if metrics is not None else metric_columns(rows)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["variant"], []).append(row)
+    out = []
+    for variant, members in groups.items():
+        done = [r for r in members if r["status"] == "completed"]
+        entry: dict[str, Any] = {"variant": variant}
+        for key in varied:
+            entry[key] = members[0].get(key)
+        entry["n"] = len(done)
+        entry["seeds"] = len(members)
+        for m in metrics:
+            values = [
+                float(r["final"][m]) for r in done
+                if isinstance((r.get("final") or {}).get(m), (int, float))
+                and math.isfinite(float(r["final"][m]))
+            ]
+            if values:
+                entry[f"{m}_mean"], entry[f"{m}_std"] = _mean_std(values)
+            else:
+                entry[f"{m}_mean"] = entry[f"{m}_std"] = None
+        out.append(entry)
+    return out
+
+
+def format_summary(
+    summary: list[dict[str, Any]], metric: str, direction: str, limit: int = 40
+) -> str:
+    """A plain-text table of ``metric`` mean ± std per variant, best marked with ``*``."""
+    if not summary:
+        return "(no trials)"
+    key = f"{metric}_mean"
+    values = [(s.get(key), i) for i, s in enumerate(summary) if s.get(key) is not None]
+    best = None
+    if values:
+        pick = max if direction == "maximize" else min
+        best = pick(values)[1]
+    width = min(max(len(s["variant"]) for s in summary), 60)
+    lines = [f"{'variant':<{width}}  {'n':>3}  {metric}"]
+    for i, s in enumerate(summary[:limit]):
+        mean = s.get(key)
+        cell = "-" if mean is None else f"{mean:.4f} ± {s.get(f'{metric}_std') or 0.0:.4f}"
+        mark = " *" if i == best else ""
+        lines.append(f"{s['variant'][:width]:<{width}}  {s['n']:>3}  {cell}{mark}")
+    if len(summary) > limit:
+        lines.append(f"... {len(summary) - limit} more in summary.csv")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- the sweep
+
+
+class _Sweep:
+    """State of one sweep run: rows, the csv, the search, the backend loop."""
+
+    def __init__(self, spec: SweepSpec, sweep_dir: Path, limit: int | None) -> None:
+        self.spec = spec
+        self.dir = sweep_dir
+        self.runs_root = sweep_dir / "runs"
+        self.limit = limit
+        self.varied = spec.varied
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.trials: dict[str, Trial] = {}
+        self.search: Any = None
+        self.started = 0  # trials submitted by this process
+
+    # ------------------------------------------------------------------ rows and csv
+    def _row(self, trial: Trial) -> dict[str, Any]:
+        row: dict[str, Any] = {"trial": trial.trial_id, "index": trial.index,
+                               "variant": trial.variant}
+        for key in self.varied:
+            row[key] = trial.overrides.get(key)
+        row.update(seed=trial.seed, status="pending", epochs=None, wall_time=None, final={},
+                   error=None, run_dir=None)
+        return row
+
+    def add(self, trial: Trial) -> dict[str, Any]:
+        self.trials[trial.trial_id] = trial
+        row = self._row(trial)
+        self.rows[trial.trial_id] = row
+        return row
+
+    def columns(self) -> list[str]:
+        rows = list(self.rows.values())
+        head = ["trial", "variant", *self.varied, "seed", "status", "epochs", "wall_time"]
+        return [*head, *metric_columns(rows), "error", "run_dir"]
+
+    def flat_rows(self) -> list[dict[str, Any]]:
+        out = []
+        for row in self.rows.values():
+            flat = {k: v for k, v in row.items() if k != "final"}
+            flat.update(row.get("final") or {})
+            out.append(flat)
+        return out
+
+    def write_csv(self) -> None:
+        _atomic_write_text(self.dir / "sweep.csv", _csv_text(self.flat_rows(), self.columns()))
+
+    def record(self, trial_id: str, result: dict[str, Any]) -> dict[str, Any]:
+        """Put a worker's result into the trial's row."""
+        row = self.rows[trial_id]
+        run_dir = result.get("run_dir")
+        run_path = Path(run_dir) if run_dir else find_run_dir(self.runs_root, trial_id)
+        outcome = read_outcome(run_path)
+        final = result.get("final") or outcome.get("final") or {}
+        wall = outcome.get("run_wall_time") or result.get("wall_time")
+        row.update(
+            status=result.get("status", "failed"),
+            error=result.get("error"),
+            final={k: v for k, v in final.items() if k not in NOT_METRICS},
+            epochs=result.get("epochs", outcome.get("epochs")),
+            wall_time=wall,
+            run_dir=self._rel(run_path),
+        )
+        return row
+
+    def _rel(self, path: Path | None) -> str | None:
+        if path is None:
+            return None
+        try:
+            return str(path.resolve().relative_to(self.dir.resolve()))
+        except ValueError:
+            return str(path)
+
+    # ------------------------------------------------------------------ folder and resume
+    def check_folder(self, trials: list[Trial]) -> None:
+        """Refuse a folder that holds a different sweep; write sweep.yaml and sweep.json."""
+        import yaml
+
+        meta_path = self.dir / "sweep.json"
+        keys = {t.trial_id: t.key for t in trials}
+        base_key = _base_key(self.spec)
+        if meta_path.is_file():
+            try:
+                meta = json.loads(meta_path.read_text())
+            except ValueError:
+                meta = {}
+            old = meta.get("trials") or {}
+            changed = [t for t, k in keys.items() if t in old and old[t] != k]
+            missing = [t for t in old if t not in keys]
+            if changed or missing or meta.get("base_key", base_key) != base_key:
+                what = (changed or missing or ["the base config or search"])[0]
+                raise SweepError(
+                    f"{self.dir} holds a different sweep ({what} differs from "
+                    f"{self.spec.source or self.spec.name}); give --out a new folder, or delete "
+                    "the old one to start over"
+                )
+        meta = {
+            "name": self.spec.name,
+            "profile": self.spec.profile,
+            "source": str(self.spec.source) if self.spec.source else None,
+            "base_key": base_key,
+            "trials": keys,
+        }
+        _atomic_write_text(meta_path, json.dumps(meta, indent=1))
+        _atomic_write_text(self.dir / "sweep.yaml", yaml.safe_dump(self.spec.raw, sort_keys=False))
+
+    def plan(self, trial: Trial) -> TrialTask | None:
+        """The task that (re)runs ``trial``, or None when its run folder says it is finished."""
+        run_dir = find_run_dir(self.runs_root, trial.trial_id)
+        outcome = read_outcome(run_dir)
+        if run_dir is not None and outcome.get("run_status") == "completed":
+            self.record(trial.trial_id, {"status": "completed", "run_dir": str(run_dir)})
+            return None
+        resume = None
+        if run_dir is not None:
+            if (run_dir / "checkpoints" / "last.safetensors").is_file():
+                resume = str(run_dir)
+            else:  # started but never checkpointed: nothing to keep
+                shutil.rmtree(run_dir, ignore_errors=True)
+        return TrialTask(
+            trial_id=trial.trial_id,
+            config=trial.config,
+            runs_root=str(self.runs_root.resolve()),
+            trainer=self.spec.trainer,
+            resume_dir=resume,
+        )
+
+
+def _base_key(spec: SweepSpec) -> str:
+    from .spec import config_hash
+
+    search = None
+    if spec.search is not None:
+        search = {k: repr(v) for k, v in spec.search.params.items()}
+    return config_hash({"base": spec.base, "search": search})
+
+
+def _make_backend(
+    backend: str, workers: int, address: str | None, num_cpus: float, threads: int | None
+) -> Any:
+    if backend == "local":
+        from .local import LocalBackend
+
+        return LocalBackend(workers=workers, threads=threads)
+    if backend == "ray":
+        from .ray_backend import RayBackend
+
+        return RayBackend(address, workers=workers, num_cpus=num_cpus, threads=threads)
+    raise SweepError(f"sweep: unknown backend {backend!r}; expected local or ray")
+
+
+def _progress(total: int, initial: int, name: str, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, initial=initial, desc=name, unit="trial", dynamic_ncols=True,
+                file=sys.stderr)
+
+
+def run_sweep(
+    source: SweepSpec | str | os.PathLike[str],
+    *,
+    out: str | os.PathLike[str] | None = None,
+    workers: int = 1,
+    backend: str = "local",
+    address: str | None = None,
+    quick: bool = False,
+    overrides: dict[str, Any] | None = None,
+    limit: int | None = None,
+    num_cpus: float = 1.0,
+    threads: int | None = None,
+    report: bool = True,
+    progress: bool = True,
+    grace: float = 30.0,
+    log: Any = None,
+) -> SweepResult:
+    """Run (or resume) every trial of a sweep and write sweep.csv, summary.csv and the report.
+
+    ``source``: a sweep file or a parsed ``SweepSpec``. ``quick`` uses the
+    file's quick profile. ``limit`` runs at most that many trials now (the
+    rest stay pending for the next run). ``log`` is where messages go
+    (default stderr). Ctrl-C (or SIGTERM) stops the running trials cleanly
+    and returns with ``interrupted=True``; sweep.csv is consistent either way.
+    """
+    say = log or (lambda text: print(text, file=sys.stderr))
+    if isinstance(source, SweepSpec):
+        spec = source
+    else:
+        spec = load_sweep(source, profile="quick" if quick else None, overrides=overrides)
+    sweep_dir = Path(out) if out is not None else default_out(spec)
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    state = _Sweep(spec, sweep_dir, limit)
+    with _lock(sweep_dir):
+        trials = expand(spec)
+        state.check_folder(trials)
+        queue: list[TrialTask] = []
+        if spec.search is not None:
+            from .optuna_search import OptunaSearch
+
+            state.search = OptunaSearch(spec, sweep_dir)
+            for trial, opt_state in state.search.trials():
+                row = state.add(trial)
+                if opt_state == "RUNNING":
+                    task = state.plan(trial)
+                    if task is None:  # finished but never told (the sweep died in between)
+                        state.search.tell(trial, {"status": "completed", **_final_of(row)})
+                    else:
+                        task.optuna = state.search.worker_info(trial)
+                        queue.append(task)
+                else:
+                    run_dir = find_run_dir(state.runs_root, trial.trial_id)
+                    status = {"COMPLETE": "completed", "PRUNED": "pruned"}.get(opt_state, "failed")
+                    state.record(trial.trial_id, {"status": status, "run_dir": run_dir})
+        else:
+            for trial in trials:
+                state.add(trial)
+                task = state.plan(trial)
+                if task is not None:
+                    queue.append(task)
+        state.write_csv()
+
+        total = spec.search.n_trials if spec.search is not None else len(trials)
+        done = sum(1 for r in state.rows.values() if r["status"] in FINISHED)
+        say(f"sweep {spec.name}{' (quick)' if spec.profile == 'quick' else ''}: "
+            f"{total} trial(s), {done} already finished, folder {sweep_dir}")
+        interrupted = False
+        runner = None
+        bar = None
+        try:
+            with _sigterm_as_interrupt():
+                runner = _make_backend(backend, workers, address, num_cpus, threads)
+                say(f"backend {runner.describe()}")
+                bar = _progress(total, done, spec.name, progress)
+                _loop(state, runner, queue, bar)
+        except KeyboardInterrupt:
+            interrupted = True
+            say("interrupted: stopping running trials (they keep their checkpoints) ...")
+            if runner is not None:
+                with _sigterm_as_interrupt():
+                    for result in runner.shutdown(grace=grace):
+                        _finish(state, result)
+            for row in state.rows.values():
+                if row["status"] == "running":
+                    row["status"] = "interrupted"
+            state.write_csv()
+            say(f"sweep.csv is up to date; run the same command again to resume ({sweep_dir})")
+        finally:
+            if bar is not None:
+                bar.close()
+            if runner is not None and hasattr(runner, "close"):
+                runner.close()
+
+        rows = list(state.rows.values())
+        summary = summarize(rows, state.varied)
+        metrics = metric_columns(rows)
+        sum_cols = ["variant", *state.varied, "n", "seeds"]
+        for m in metrics:
+            sum_cols += [f"{m}_mean", f"{m}_std"]
+        _atomic_write_text(sweep_dir / "summary.csv", _csv_text(summary, sum_cols))
+        best = state.search.best() if state.search is not None else None
+        report_path = None
+        if report and not interrupted and any(r["status"] == "completed" for r in rows):
+            report_path = _write_report(state, summary, say)
+
+    counts = {s: sum(1 for r in rows if r["status"] == s) for s in STATUSES}
+    say(format_summary(summary, spec.metric, spec.direction))
+    say(", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    return SweepResult(sweep_dir, rows, summary, interrupted, report_path, best, counts)
+
+
+def _final_of(row: dict[str, Any]) -> dict[str, Any]:
+    return {"final": row.get("final") or {}}
+
+
+def _finish(state: _Sweep, result: dict[str, Any]) -> dict[str, Any]:
+    trial_id = result.get("trial_id")
+    if trial_id not in state.rows:
+        return {}
+    row = state.record(trial_id, result)
+    if state.search is not None:
+        state.search.tell(state.trials[trial_id], result)
+    state.write_csv()
+    return row
+
+
+def _loop(state: _Sweep, runner: Any, queue: list[TrialTask], bar: Any) -> None:
+    """Keep ``capacity`` trials running until the queue (and the search) is exhausted."""
+    budget = state.limit if state.limit is not None else math.inf
+
+    def next_task() -> TrialTask | None:
+        if state.started >= budget:
+            return None
+        if queue:
+            return queue.pop(0)
+        if state.search is not None and state.search.remaining() > 0:
+            trial = state.search.ask()
+            state.add(trial)
+            task = state.plan(trial)
+            if task is not None:
+                task.optuna = state.search.worker_info(trial)
+            return task
+        return None
+
+    while True:
+        while len(runner.running()) < runner.capacity:
+            task = next_task()
+            if task is None:
+                break
+            state.started += 1
+            state.rows[task.trial_id]["status"] = "running"
+            runner.submit(task)
+            state.write_csv()
+        if not runner.running():
+            break
+        for result in runner.poll(timeout=1.0):
+            row = _finish(state, result)
+            if bar is not None:
+                if row.get("status") in FINISHED:
+                    bar.update(1)
+                failed = sum(1 for r in state.rows.values() if r["status"] == "failed")
+                bar.set_postfix(running=len(runner.running()), failed=failed, refresh=True)
+            if row.get("status") == "failed":
+                print(f"\ntrial {row['trial']} failed: {row.get('error')}", file=sys.stderr)
+
+
+def _write_report(state: _Sweep, summary: list[dict[str, Any]], say: Any) -> Path | None:
+    """The report issue's multi-run page over the finished trials (never fails the sweep)."""
+    try:
+        from deepgrad.lab import report as report_mod
+    except ImportError:
+        return None
+    write = getattr(report_mod, "write_report", None)
+    if write is None:
+        return None
+    from deepgrad.lab.runs import load_run
+
+    runs = []
+    for row in state.rows.values():
+        if row["status"] in FINISHED and row.get("run_dir"):
+            path = state.dir / row["run_dir"]
+            if path.is_dir():
+                runs.append(load_run(path))
+    if not runs:
+        return None
+    out = state.dir / "report.html"
+    try:
+        result = write(runs, out=out)
+    except Exception as exc:  # noqa: BLE001 - a report problem must not lose the sweep
+        say(f"report: not written ({type(exc).__name__}: {exc})")
+        return None
+    path = Path(result) if isinstance(result, (str, os.PathLike)) else out
+    say(f"report: {path}")
+    return path

@@ -1,0 +1,736 @@
+"""Sweep files: a base config plus what varies, checked on load and expanded into trials.
+
+A sweep file is YAML::
+
+    name: 000-init
+    base: mlp                        # a zoo model, a config file, another sweep file's
+                                     # base, or an inline config
+    set: {epochs: 5}                 # dotted overrides on the base (optional)
+    seeds: [0, 1, 2]                 # every variant runs once per seed
+    metric: val_accuracy             # the headline metric of the summary
+    grid:                            # cartesian product of these values
+      model.activation: [relu, tanh]
+      optimizer.lr: [0.01, 0.001]
+    list:                            # explicit, named variants (x grid, when both are given)
+      - {name: sgd, optimizer.name: sgd}
+      - {name: adam, optimizer.name: adam, optimizer.lr: 0.001}
+    random:                          # or: n samples from distributions
+      n: 8
+      params: {optimizer.lr: {log_uniform: [1.0e-4, 1.0e-1]}}
+    search:                          # or: an Optuna search (TPE, median pruning)
+      method: optuna
+      n_trials: 20
+      metric: val_accuracy
+      direction: maximize
+      params: {optimizer.lr: {log_uniform: [1.0e-4, 1.0e-1]}}
+    profiles:
+      quick: {set: {data.subset: 1000, epochs: 2}, seeds: [0]}
+
+Every trial's config is validated like a config file when the sweep is
+loaded, so a typo in the tenth variant fails before the first one trains.
+Expansion is deterministic (random samples come from a seeded generator),
+so re-running a sweep finds the same trials and can resume them.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import itertools
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "SweepError",
+    "Distribution",
+    "Variant",
+    "Trial",
+    "RandomSpec",
+    "SearchSpec",
+    "SweepSpec",
+    "load_sweep",
+    "parse_sweep",
+    "expand",
+    "trial_config",
+    "set_dotted",
+    "variant_name",
+    "config_hash",
+]
+
+DEFAULT_TRAINER = "deepgrad.lab.experiment:train"
+TOP_KEYS = (
+    "name", "description", "report", "base", "set", "seeds", "metric", "grid", "list",
+    "random", "search", "profiles", "trainer",
+)
+DIST_KINDS = ("choice", "uniform", "log_uniform", "int")
+_SECTIONS = ("model", "optimizer", "loss", "scheduler")  # accept ``model: mlp`` shorthand
+
+
+class SweepError(ValueError):
+    """A sweep file that cannot be used; the message names the file, the key and the fix."""
+
+
+# ----------------------------------------------------------------------------- pieces
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One random/search parameter: ``choice``, ``uniform``, ``log_uniform`` or ``int``.
+
+    ``int`` bounds are inclusive (``{int: [16, 256]}``), with an optional
+    ``step`` and ``log``; ``log_uniform`` samples ``exp(U(log lo, log hi))``.
+    """
+
+    kind: str
+    low: float = 0.0
+    high: float = 0.0
+    choices: tuple[Any, ...] = ()
+    step: int = 1
+    log: bool = False
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        """One value, drawn with ``rng`` (plain Python types, so configs stay YAML)."""
+        if self.kind == "choice":
+            return copy.deepcopy(self.choices[int(rng.integers(len(self.choices)))])
+        if self.kind == "uniform":
+            return float(rng.uniform(self.low, self.high))
+        if self.kind == "log_uniform":
+            return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
+        lo, hi = int(self.low), int(self.high)
+        if self.log:
+            value = int(round(math.exp(rng.uniform(math.log(lo), math.log(hi)))))
+        else:
+            value = int(rng.integers(0, (hi - lo) // self.step + 1)) * self.step + lo
+        return max(lo, min(hi, value))
+
+    def to_optuna(self) -> Any:
+        """The matching ``optuna.distributions`` object."""
+        from optuna import distributions as d
+
+        if self.kind == "choice":
+            return d.CategoricalDistribution(list(self.choices))
+        if self.kind in ("uniform", "log_uniform"):
+            return d.FloatDistribution(self.low, self.high, log=self.kind == "log_uniform")
+        return d.IntDistribution(int(self.low), int(self.high), step=self.step, log=self.log)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A named set of dotted overrides (``{"optimizer.lr": 0.01}``) on the base config."""
+
+    name: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Trial:
+    """One run of the sweep: a variant with one seed, and the full config it trains."""
+
+    index: int
+    trial_id: str  # also the run folder's name, e.g. ``003-relu-s1``
+    variant: str
+    overrides: dict[str, Any]
+    seed: int
+    config: dict[str, Any]  # plain mapping, validated
+    search_number: int | None = None  # the Optuna trial number, for searches
+    key: str = ""  # fingerprint of base + overrides + seed: a changed sweep is caught on resume
+
+
+@dataclass(frozen=True)
+class RandomSpec:
+    """``random: {n, seed, params}``: ``n`` samples, drawn with generator ``seed``."""
+
+    n: int
+    params: dict[str, Distribution]
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """``search:`` an Optuna study over ``params`` (TPE sampler, median pruner by default)."""
+
+    n_trials: int
+    metric: str
+    direction: str
+    params: dict[str, Distribution]
+    method: str = "optuna"
+    sampler: str = "tpe"
+    seed: int = 0
+    n_startup_trials: int = 5
+    pruner: str | None = "median"
+    pruner_startup_trials: int = 2
+    pruner_warmup_steps: int = 1
+    storage: str | None = None  # default: sqlite in the sweep folder
+    study_name: str | None = None  # default: the sweep name
+
+
+@dataclass
+class SweepSpec:
+    """A parsed, validated sweep file."""
+
+    name: str
+    base: dict[str, Any]  # the base config mapping with ``set`` applied
+    seeds: list[int]
+    metric: str
+    grid: dict[str, list[Any]] = field(default_factory=dict)
+    variants: list[Variant] = field(default_factory=list)
+    random: RandomSpec | None = None
+    search: SearchSpec | None = None
+    description: str | None = None
+    report: str | None = None
+    profile: str | None = None
+    profiles: tuple[str, ...] = ()
+    trainer: str = DEFAULT_TRAINER
+    source: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict)  # the file after the profile was merged
+
+    @property
+    def varied(self) -> list[str]:
+        """The dotted keys that change between trials, in file order."""
+        keys: dict[str, None] = {}
+        for v in self.variants:
+            keys.update(dict.fromkeys(v.overrides))
+        keys.update(dict.fromkeys(self.grid))
+        if self.random is not None:
+            keys.update(dict.fromkeys(self.random.params))
+        if self.search is not None:
+            keys.update(dict.fromkeys(self.search.params))
+        return list(keys)
+
+    @property
+    def direction(self) -> str:
+        """``maximize`` for accuracies, ``minimize`` for losses and errors."""
+        if self.search is not None and self.search.metric == self.metric:
+            return self.search.direction
+        return metric_direction(self.metric)
+
+
+def metric_direction(metric: str) -> str:
+    """Losses and errors go down, everything else (accuracy, psnr) up."""
+    low = metric.lower()
+    return "minimize" if any(k in low for k in ("loss", "mse", "mae", "error")) else "maximize"
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _where(source: Path | None, key: str) -> str:
+    return f"{source}: {key}" if source is not None else key
+
+
+def _unknown(key: str, allowed: tuple[str, ...] | list[str], where: str) -> SweepError:
+    close = difflib.get_close_matches(key, list(allowed), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return SweepError(f"{where}: unknown key {key!r}{hint}; allowed: {', '.join(allowed)}")
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``base`` with ``extra`` merged in: mappings recursively, the rest replaced."""
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def set_dotted(config: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``model.widths`` (a dotted key) in a raw config mapping, in place.
+
+    A section given by name only (``model: mlp``) becomes ``{name: mlp}`` first,
+    so ``model.hidden`` can be added to it.
+    """
+    parts = key.split(".")
+    if not all(parts):
+        raise SweepError(f"{key!r}: empty part in dotted key; use keys like optimizer.lr")
+    node = config
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = {}
+        elif isinstance(child, str) and i == 0 and part in _SECTIONS:
+            child = {"name": child}
+        elif not isinstance(child, dict):
+            raise SweepError(
+                f"{key!r}: {'.'.join(parts[: i + 1])} is {child!r}, not a section"
+            )
+        node[part] = child
+        node = child
+    node[parts[-1]] = copy.deepcopy(value)
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """A short, stable fingerprint of a config mapping (to spot a changed sweep on resume)."""
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return "x".join(_short(v) for v in value)
+    if isinstance(value, dict):
+        return "-".join(f"{k}{_short(v)}" for k, v in value.items())
+    return str(value)
+
+
+def variant_name(overrides: dict[str, Any]) -> str:
+    """``{"model.activation": "tanh", "optimizer.lr": 0.01}`` -> ``activation=tanh,lr=0.01``."""
+    if not overrides:
+        return "base"
+    return ",".join(f"{k.split('.')[-1]}={_short(v)}" for k, v in overrides.items())
+
+
+def slug(text: str, limit: int = 60) -> str:
+    """A file-name-safe variant name: ``activation=tanh,lr=0.01`` -> ``activation_tanh-lr_0.01``.
+
+    Only letters, digits, ``.``, ``_`` and ``-`` survive, the characters run
+    folders keep, so a trial's run folder is ``<trial id>-<timestamp>``.
+    """
+    s = re.sub(r"[=:]+", "_", text)
+    s = re.sub(r"[^A-Za-z0-9._-]+", "-", s).strip("-._")
+    return (s or "variant")[:limit]
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def _parse_distribution(value: Any, where: str) -> Distribution:
+    if isinstance(value, list):  # a bare list is shorthand for a choice
+        value = {"choice": value}
+    if not isinstance(value, dict):
+        raise SweepError(
+            f"{where}: expected a distribution such as {{choice: [a, b]}}, {{uniform: [0, 1]}}, "
+            f"{{log_uniform: [1e-4, 1e-1]}} or {{int: [16, 256]}}, got {value!r}"
+        )
+    kinds = [k for k in value if k in DIST_KINDS]
+    extra = [k for k in value if k not in DIST_KINDS and k not in ("step", "log")]
+    if len(kinds) != 1 or extra:
+        bad = extra[0] if extra else None
+        if bad is not None:
+            raise _unknown(bad, DIST_KINDS + ("step", "log"), where)
+        raise SweepError(f"{where}: give exactly one of {', '.join(DIST_KINDS)}, got {value!r}")
+    kind = kinds[0]
+    arg = value[kind]
+    if kind == "choice":
+        if not isinstance(arg, list) or not arg:
+            raise SweepError(f"{where}.choice: expected a non-empty list, got {arg!r}")
+        return Distribution("choice", choices=tuple(arg))
+    if not (isinstance(arg, list) and len(arg) == 2 and all(_is_number(a) for a in arg)):
+        raise SweepError(f"{where}.{kind}: expected [low, high] numbers, got {arg!r}")
+    low, high = float(arg[0]), float(arg[1])
+    if not low < high:
+        raise SweepError(f"{where}.{kind}: low must be below high, got [{arg[0]}, {arg[1]}]")
+    if kind == "log_uniform" and low <= 0:
+        raise SweepError(f"{where}.log_uniform: bounds must be > 0, got [{arg[0]}, {arg[1]}]")
+    if kind == "int":
+        if not all(isinstance(a, int) and not isinstance(a, bool) for a in arg):
+            raise SweepError(f"{where}.int: bounds must be integers, got {arg!r}")
+        step = value.get("step", 1)
+        log = value.get("log", False)
+        if not isinstance(step, int) or step < 1:
+            raise SweepError(f"{where}.step: expected an integer >= 1, got {step!r}")
+        if not isinstance(log, bool):
+            raise SweepError(f"{where}.log: expected true/false, got {log!r}")
+        if log and (low < 1 or step != 1):
+            raise SweepError(f"{where}: a log int needs low >= 1 and step 1")
+        return Distribution("int", low, high, step=step, log=log)
+    if "step" in value or "log" in value:
+        raise SweepError(f"{where}: step/log apply to int distributions only")
+    return Distribution(kind, low, high)
+
+
+def _parse_params(value: Any, where: str) -> dict[str, Distribution]:
+    if not isinstance(value, dict) or not value:
+        raise SweepError(f"{where}: expected a mapping of dotted keys to distributions")
+    return {str(k): _parse_distribution(v, f"{where}.{k}") for k, v in value.items()}
+
+
+def _int(value: Any, where: str, minimum: int = 0) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise SweepError(f"{where}: expected an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _check_keys(data: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    for key in data:
+        if key not in allowed:
+            raise _unknown(str(key), allowed, where)
+
+
+def _parse_random(value: Any, where: str) -> RandomSpec:
+    if not isinstance(value, dict):
+        raise SweepError(f"{where}: expected a mapping {{n: 8, params: {{...}}}}, got {value!r}")
+    _check_keys(value, ("n", "seed", "params"), where)
+    if "n" not in value or "params" not in value:
+        raise SweepError(f"{where}: needs n (how many samples) and params")
+    return RandomSpec(
+        n=_int(value["n"], f"{where}.n", 1),
+        params=_parse_params(value["params"], f"{where}.params"),
+        seed=_int(value.get("seed", 0), f"{where}.seed"),
+    )
+
+
+_SEARCH_KEYS = (
+    "method", "n_trials", "metric", "direction", "params", "sampler", "seed",
+    "n_startup_trials", "pruner", "storage", "study_name",
+)
+
+
+def _parse_search(value: Any, where: str) -> SearchSpec:
+    if not isinstance(value, dict):
+        raise SweepError(f"{where}: expected a mapping with method, n_trials, metric, params")
+    _check_keys(value, _SEARCH_KEYS, where)
+    method = value.get("method", "optuna")
+    if method != "optuna":
+        raise SweepError(f"{where}.method: only 'optuna' is supported, got {method!r}")
+    for key in ("n_trials", "metric", "params"):
+        if key not in value:
+            raise SweepError(f"{where}: missing required key {key!r}")
+    metric = value["metric"]
+    if not isinstance(metric, str):
+        raise SweepError(f"{where}.metric: expected a metric name like val_accuracy")
+    direction = value.get("direction", metric_direction(metric))
+    if direction not in ("maximize", "minimize"):
+        raise SweepError(f"{where}.direction: expected maximize or minimize, got {direction!r}")
+    sampler = value.get("sampler", "tpe")
+    if sampler not in ("tpe", "random"):
+        raise SweepError(f"{where}.sampler: expected tpe or random, got {sampler!r}")
+    pruner_raw = value.get("pruner", "median")
+    pruner: str | None
+    p_start, p_warm = 2, 1
+    if pruner_raw is None or pruner_raw in ("none", False):
+        pruner = None
+    elif isinstance(pruner_raw, str):
+        pruner = pruner_raw
+    elif isinstance(pruner_raw, dict):
+        _check_keys(pruner_raw, ("name", "n_startup_trials", "n_warmup_steps"), f"{where}.pruner")
+        pruner = pruner_raw.get("name", "median")
+        p_start = _int(pruner_raw.get("n_startup_trials", 2), f"{where}.pruner.n_startup_trials")
+        p_warm = _int(pruner_raw.get("n_warmup_steps", 1), f"{where}.pruner.n_warmup_steps")
+    else:
+        raise SweepError(f"{where}.pruner: expected median, none or a mapping, got {pruner_raw!r}")
+    if pruner not in (None, "median"):
+        raise SweepError(f"{where}.pruner: expected median or none, got {pruner!r}")
+    for key in ("storage", "study_name"):
+        if value.get(key) is not None and not isinstance(value[key], str):
+            raise SweepError(f"{where}.{key}: expected a string, got {value[key]!r}")
+    return SearchSpec(
+        n_trials=_int(value["n_trials"], f"{where}.n_trials", 1),
+        metric=metric,
+        direction=direction,
+        params=_parse_params(value["params"], f"{where}.params"),
+        sampler=sampler,
+        seed=_int(value.get("seed", 0), f"{where}.seed"),
+        n_startup_trials=_int(value.get("n_startup_trials", 5), f"{where}.n_startup_trials"),
+        pruner=pruner,
+        pruner_startup_trials=p_start,
+        pruner_warmup_steps=p_warm,
+        storage=value.get("storage"),
+        study_name=value.get("study_name"),
+    )
+
+
+def _parse_list(value: Any, where: str) -> list[Variant]:
+    if not isinstance(value, list) or not value:
+        raise SweepError(f"{where}: expected a non-empty list of variants like "
+                         "{name: adam, optimizer.name: adam}")
+    out: list[Variant] = []
+    names: set[str] = set()
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise SweepError(f"{where}[{i}]: expected a mapping of dotted keys, got {item!r}")
+        overrides = {str(k): v for k, v in item.items() if k != "name"}
+        name = item.get("name", variant_name(overrides))
+        if not isinstance(name, str) or not name:
+            raise SweepError(f"{where}[{i}].name: expected a non-empty string, got {name!r}")
+        if name in names:
+            raise SweepError(f"{where}[{i}]: variant name {name!r} is used twice")
+        names.add(name)
+        out.append(Variant(name, overrides))
+    return out
+
+
+def _parse_grid(value: Any, where: str) -> dict[str, list[Any]]:
+    if not isinstance(value, dict) or not value:
+        raise SweepError(f"{where}: expected a mapping of dotted keys to lists of values")
+    grid: dict[str, list[Any]] = {}
+    for key, values in value.items():
+        if not isinstance(values, list) or not values:
+            raise SweepError(f"{where}.{key}: expected a non-empty list of values, got {values!r}")
+        grid[str(key)] = values
+    return grid
+
+
+def _resolve_base(base: Any, source: Path | None, depth: int = 0) -> dict[str, Any]:
+    """The base config mapping from a zoo name, a config file, another sweep file or a mapping.
+
+    A sweep file as base means its base with its ``set`` applied, so the
+    studies of one report can share one base without repeating it.
+    """
+    from deepgrad.lab import config as cfg
+    from deepgrad.lab import zoo
+
+    where = _where(source, "base")
+    if isinstance(base, dict):
+        return copy.deepcopy(base)
+    if not isinstance(base, str):
+        raise SweepError(f"{where}: expected a zoo model name, a config path or a mapping")
+    if base in zoo.list_models() and not base.endswith((".yaml", ".yml")):
+        return zoo.default_config(base)
+    candidates = [Path(base)]
+    if source is not None and not Path(base).is_absolute():
+        candidates.insert(0, source.parent / base)
+    for path in candidates:
+        if path.is_file():
+            try:
+                data = cfg.load_yaml(path)
+            except cfg.ConfigError as exc:
+                raise SweepError(f"{where}: {exc}") from None
+            if "base" in data and "model" not in data:  # another sweep: its base and set
+                if depth > 5:
+                    raise SweepError(f"{where}: sweep files refer to each other in a loop")
+                inherited = _resolve_base(data["base"], path, depth + 1)
+                for key, value in (data.get("set") or {}).items():
+                    set_dotted(inherited, str(key), value)
+                return inherited
+            return data
+    close = difflib.get_close_matches(base, zoo.list_models(), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise SweepError(
+        f"{where}: {base!r} is neither a zoo model{hint} nor a config file "
+        f"(looked in {', '.join(str(c) for c in candidates)}); models: "
+        f"{', '.join(zoo.list_models())}"
+    )
+
+
+def parse_sweep(
+    data: dict[str, Any],
+    *,
+    source: Path | None = None,
+    profile: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    validate: bool = True,
+) -> SweepSpec:
+    """A checked ``SweepSpec`` from a sweep mapping; ``profile`` merges ``profiles[profile]``.
+
+    ``overrides`` (dotted keys) apply to the base after the file's ``set``,
+    like ``--set`` on the command line. With ``validate`` every expanded
+    trial's config is checked against the config schema now.
+    """
+    if not isinstance(data, dict):
+        raise SweepError(f"{source or 'sweep'}: expected a mapping at top level")
+    _check_keys(data, TOP_KEYS, str(source or "sweep"))
+    profiles = data.get("profiles") or {}
+    if not isinstance(profiles, dict):
+        raise SweepError(f"{_where(source, 'profiles')}: expected a mapping of profile names")
+    if profile is not None:
+        if profile not in profiles:
+            have = ", ".join(profiles) or "none"
+            raise SweepError(f"{_where(source, 'profiles')}: no {profile!r} profile (has: {have})")
+        prof = profiles[profile]
+        if not isinstance(prof, dict):
+            raise SweepError(f"{_where(source, f'profiles.{profile}')}: expected a mapping")
+        allowed = tuple(k for k in TOP_KEYS if k not in ("profiles", "name"))
+        _check_keys(prof, allowed, _where(source, f"profiles.{profile}"))
+        data = deep_merge(data, prof)
+    raw = {k: v for k, v in data.items() if k != "profiles"}
+
+    name = raw.get("name") or (source.stem if source is not None else None)
+    if not isinstance(name, str) or not name:
+        raise SweepError(f"{_where(source, 'name')}: a sweep needs a name")
+    if "base" not in raw:
+        raise SweepError(f"{_where(source, 'base')}: missing; give a zoo model name, "
+                         "a config file or an inline config")
+    base = _resolve_base(raw["base"], source)
+    sets = dict(raw.get("set") or {})
+    sets.update(overrides or {})
+    for key, value in sets.items():
+        set_dotted(base, str(key), value)
+
+    seeds_raw = raw.get("seeds", [base.get("seed", 0)])
+    if isinstance(seeds_raw, int) and not isinstance(seeds_raw, bool):
+        seeds_raw = [seeds_raw]
+    if not isinstance(seeds_raw, list) or not seeds_raw:
+        raise SweepError(f"{_where(source, 'seeds')}: expected a non-empty list of integers")
+    seeds = [_int(s, _where(source, f"seeds[{i}]")) for i, s in enumerate(seeds_raw)]
+    if len(set(seeds)) != len(seeds):
+        raise SweepError(f"{_where(source, 'seeds')}: seeds repeat: {seeds}")
+
+    grid = _parse_grid(raw["grid"], _where(source, "grid")) if raw.get("grid") else {}
+    variants = _parse_list(raw["list"], _where(source, "list")) if raw.get("list") else []
+    random = _parse_random(raw["random"], _where(source, "random")) if raw.get("random") else None
+    search = _parse_search(raw["search"], _where(source, "search")) if raw.get("search") else None
+    if random is not None and search is not None:
+        raise SweepError(f"{source or 'sweep'}: give random or search, not both")
+    if (random is not None or search is not None) and (grid or variants):
+        raise SweepError(
+            f"{source or 'sweep'}: grid/list cannot be combined with random or search; "
+            "put fixed settings in base or set"
+        )
+    if search is not None and len(seeds) > 1:
+        raise SweepError(
+            f"{_where(source, 'seeds')}: an Optuna search runs one seed per trial; "
+            "give a single seed (or repeat the best trials in a grid sweep afterwards)"
+        )
+    for key in grid:
+        if any(key in v.overrides for v in variants):
+            raise SweepError(f"{_where(source, 'grid')}.{key}: also set by a list variant")
+
+    accuracy = "accuracy" in (base.get("metrics") or ["accuracy"])
+    metric = raw.get("metric") or (search.metric if search is not None else None)
+    metric = metric or ("val_accuracy" if accuracy else "val_loss")
+    if not isinstance(metric, str):
+        raise SweepError(f"{_where(source, 'metric')}: expected a metric name like val_accuracy")
+    trainer = raw.get("trainer", DEFAULT_TRAINER)
+    if not isinstance(trainer, str) or ":" not in trainer:
+        raise SweepError(f"{_where(source, 'trainer')}: expected 'package.module:function'")
+    for key in ("description", "report"):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise SweepError(f"{_where(source, key)}: expected a string, got {raw[key]!r}")
+
+    spec = SweepSpec(
+        name=name,
+        base=base,
+        seeds=seeds,
+        metric=metric,
+        grid=grid,
+        variants=variants,
+        random=random,
+        search=search,
+        description=raw.get("description"),
+        report=raw.get("report"),
+        profile=profile,
+        profiles=tuple(profiles),
+        trainer=trainer,
+        source=source,
+        raw=raw,
+    )
+    if validate:
+        trials = expand(spec)
+        if search is not None:  # check the base and one sample of the search space
+            rng = np.random.default_rng(search.seed)
+            sample = {k: d.sample(rng) for k, d in search.params.items()}
+            trial_config(spec, sample, seeds[0], "search sample")
+        elif not trials:
+            raise SweepError(f"{source or 'sweep'}: expands to no trials")
+    return spec
+
+
+def load_sweep(
+    path: str | os.PathLike[str],
+    *,
+    profile: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    validate: bool = True,
+) -> SweepSpec:
+    """Read and check a sweep file (``yaml.safe_load``, never arbitrary objects)."""
+    from deepgrad.lab import config as cfg
+
+    p = Path(path)
+    try:
+        data = cfg.load_yaml(p)
+    except cfg.ConfigError as exc:
+        raise SweepError(str(exc).replace("config file", "sweep file")) from None
+    return parse_sweep(data, source=p, profile=profile, overrides=overrides, validate=validate)
+
+
+# ----------------------------------------------------------------------------- expansion
+
+
+def trial_config(
+    spec: SweepSpec, overrides: dict[str, Any], seed: int, label: str, *, validate: bool = True
+) -> dict[str, Any]:
+    """The base config with ``overrides`` and ``seed`` applied, checked against the schema."""
+    from deepgrad.lab import config as cfg
+
+    raw = copy.deepcopy(spec.base)
+    where = f"{spec.source or spec.name}: variant {label!r} (seed {seed})"
+    try:
+        for key, value in overrides.items():
+            set_dotted(raw, key, value)
+    except SweepError as exc:
+        raise SweepError(f"{where}: {exc}") from None
+    raw["seed"] = seed
+    if validate:
+        try:
+            config = cfg.validate(cfg.from_dict(cfg.Config, copy.deepcopy(raw)))
+        except (cfg.ConfigError, KeyError, ValueError, TypeError) as exc:
+            raise SweepError(f"{where}: {exc}") from None
+        return _plain(config.to_dict())
+    return raw
+
+
+def _plain(value: Any) -> Any:
+    """Tuples to lists (validated kwargs may hold tuples), so the mapping is YAML/JSON plain."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def variants(spec: SweepSpec) -> list[Variant]:
+    """Every variant of a static sweep: list x grid, or the random samples."""
+    if spec.random is not None:
+        rng = np.random.default_rng(spec.random.seed)
+        out = []
+        for i in range(spec.random.n):
+            sample = {k: d.sample(rng) for k, d in spec.random.params.items()}
+            out.append(Variant(f"r{i:02d}:{variant_name(sample)}", sample))
+        return out
+    base_list = spec.variants or [Variant("base", {})]
+    if not spec.grid:
+        return list(base_list)
+    keys = list(spec.grid)
+    out = []
+    for v in base_list:
+        for combo in itertools.product(*(spec.grid[k] for k in keys)):
+            grid_part = dict(zip(keys, combo, strict=True))
+            name = variant_name(grid_part)
+            if spec.variants:
+                name = f"{v.name},{name}"
+            out.append(Variant(name, {**v.overrides, **grid_part}))
+    return out
+
+
+def make_trial_id(index: int, variant: str, seed: int) -> str:
+    """``007-activation=tanh-s2``: sorts in sweep order, names the variant and seed."""
+    return f"{index:03d}-{slug(variant)}-s{seed}"
+
+
+def expand(spec: SweepSpec, *, validate: bool = True) -> list[Trial]:
+    """All trials of a grid/list/random sweep in run order (variant-major, then seed).
+
+    A search sweep expands to no trials: Optuna proposes them while it runs.
+    """
+    if spec.search is not None:
+        return []
+    trials: list[Trial] = []
+    for v in variants(spec):
+        for seed in spec.seeds:
+            index = len(trials)
+            config = trial_config(spec, v.overrides, seed, v.name, validate=validate)
+            key = config_hash(trial_config(spec, v.overrides, seed, v.name, validate=False))
+            trials.append(
+                Trial(index, make_trial_id(index, v.name, seed), v.name, dict(v.overrides),
+                      seed, config, key=key)
+            )
+    ids = [t.trial_id for t in trials]
+    if len(set(ids)) != len(ids):  # only possible if slugs collide after truncation
+        raise SweepError(f"{spec.source or spec.name}: two trials share the folder name")
+    return trials
