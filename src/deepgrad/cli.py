@@ -423,6 +423,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="NAME_OR_CONFIG")
     p.add_argument("--set", action="append", metavar="KEY=VALUE")
     p.set_defaults(func=cmd_config)
+
+    from deepgrad.lab.sweep import add_parser as add_sweep_parser
+
+    add_sweep_parser(sub)  # `deepgrad sweep FILE`: its handler is deepgrad.lab.sweep.main
     return parser
 
 
