@@ -189,3 +189,15 @@ def test_progress_quiet_off_a_terminal_and_lines_or_bars_on_request(
     bar.refresh_secs = 0.0
     text = run(0, [bar])
     assert "epoch 1/2" in text and "samples/s" in text and "loss=" in text
+
+
+def test_regression_with_flat_targets_does_not_broadcast() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 3)).astype(np.float32)
+    y = X @ np.array([1.0, -2.0, 0.5], dtype=np.float32) + 0.3  # (N,) targets, (N, 1) outputs
+    model = nn.Linear(3, 1)
+    history = lab.fit(model, (X, y), (X, y), loss="mse", optimizer=optim.SGD(
+        model.parameters(), lr=0.1), epochs=30, batch_size=16, verbose=0)
+    assert "val_mae" in history.last  # the regression default
+    assert history["val_loss"][-1] < 1e-3
+    np.testing.assert_allclose(model.weight.data.ravel(), [1.0, -2.0, 0.5], atol=0.02)

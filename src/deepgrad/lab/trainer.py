@@ -256,10 +256,16 @@ class Trainer:
         self._metrics_ready = True
 
     def _target(self, y: Any, output: Any) -> Any:
-        """BCE wants float targets shaped like the output; labels are ints of shape (N,)."""
-        if self.loss_name in BINARY_LOSSES and isinstance(y, Tensor):
+        """Targets shaped like the output for the elementwise losses: BCE wants floats where
+        labels are ints (N,), and MSE of (N, 1) against (N,) would broadcast to (N, N)."""
+        if not isinstance(y, Tensor) or not isinstance(output, Tensor):
+            return y
+        if self.loss_name in BINARY_LOSSES:
             if y.dtype.kind != "f" or y.shape != output.shape:
                 return Tensor(y.data.astype(output.dtype).reshape(output.shape))
+        elif (self.loss_name in RECONSTRUCTION_LOSSES and y.shape != output.shape
+              and y.data.size == output.data.size):
+            return Tensor(y.data.reshape(output.shape))
         return y
 
     # ---- one step ------------------------------------------------------------------
