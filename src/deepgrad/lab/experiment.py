@@ -388,15 +388,17 @@ def train(
     out: str | os.PathLike[str] | None = None,
     resume: str | os.PathLike[str] | None = None,
     quiet: bool | None = None,
+    callbacks: list[Any] | tuple[Any, ...] = (),
 ) -> Path:
     """Train what ``config`` describes and return the run folder.
 
     ``config`` may be a ``Config``, a YAML path, a zoo model name or a mapping.
     ``resume`` continues a stopped run folder from its last checkpoint (the
-    folder's own config is used; ``config`` is ignored then).
+    folder's own config is used; ``config`` is ignored then). ``callbacks`` go
+    to ``fit`` (a sweep's Optuna pruning uses this).
     """
     if resume is not None:
-        return _resume(Path(resume), quiet=quiet)
+        return _resume(Path(resume), quiet=quiet, callbacks=callbacks)
     if not isinstance(config, Config):
         config = load_config(config, overrides)
     if out is not None:
@@ -404,10 +406,10 @@ def train(
     if quiet is not None:
         config.logging.progress = not quiet
     exp = build(config)
-    return _fit(exp)
+    return _fit(exp, callbacks=callbacks)
 
 
-def _fit(exp: Experiment, resume: Path | None = None) -> Path:
+def _fit(exp: Experiment, resume: Path | None = None, callbacks: Any = ()) -> Path:
     """Hand the built experiment to ``deepgrad.lab.fit`` with the config's logging choices."""
     from .trainer import fit
 
@@ -426,6 +428,7 @@ def _fit(exp: Experiment, resume: Path | None = None) -> Path:
         seed=cfg.seed,
         test_data=exp.test_data,
         resume=resume,
+        callbacks=list(callbacks),
         runs_root=None if resume is not None else log.out,
         name=cfg.run_name,
         config=cfg.to_dict(),
@@ -445,7 +448,7 @@ def _fit(exp: Experiment, resume: Path | None = None) -> Path:
     return Path(folder)
 
 
-def _resume(run_dir: Path, *, quiet: bool | None) -> Path:
+def _resume(run_dir: Path, *, quiet: bool | None, callbacks: Any = ()) -> Path:
     from .config import load_yaml
 
     cfg_path = run_dir / "config.yaml"
@@ -456,7 +459,7 @@ def _resume(run_dir: Path, *, quiet: bool | None) -> Path:
     if quiet is not None:
         config.logging.progress = not quiet
     exp = build(config)
-    return _fit(exp, resume=run_dir)
+    return _fit(exp, resume=run_dir, callbacks=callbacks)
 
 
 # ----------------------------------------------------------------------------- evaluate
