@@ -44,13 +44,22 @@ class PruningCallback(Callback):
     order = -50  # before the checkpoint writers, so the stop is in the saved state
 
     def __init__(
-        self, storage: str, study_name: str, trial_id: int, metric: str, prune: bool = True
+        self,
+        storage: str,
+        study_name: str,
+        trial_id: int,
+        metric: str,
+        prune: bool = True,
+        n_startup_trials: int = 2,
+        n_warmup_steps: int = 1,
     ) -> None:
         self.storage = storage
         self.study_name = study_name
         self.trial_id = int(trial_id)
         self.metric = metric
         self.prune = prune
+        self.n_startup_trials = n_startup_trials
+        self.n_warmup_steps = n_warmup_steps
         self.pruned = False
         self.pruned_at: int | None = None
         self.last_value: float | None = None
@@ -59,7 +68,13 @@ class PruningCallback(Callback):
     def _get_trial(self) -> Any:
         if self._trial is None:
             optuna = _optuna()
-            study = optuna.load_study(study_name=self.study_name, storage=self.storage)
+            # the pruner is not kept in the storage: build the sweep's own here
+            pruner = optuna.pruners.MedianPruner(
+                n_startup_trials=self.n_startup_trials, n_warmup_steps=self.n_warmup_steps
+            )
+            study = optuna.load_study(
+                study_name=self.study_name, storage=self.storage, pruner=pruner
+            )
             self._trial = optuna.trial.Trial(study, self.trial_id)
         return self._trial
 
@@ -154,6 +169,8 @@ class OptunaSearch:
             "trial_id": self.frozen_id(trial.search_number),
             "metric": self.search.metric,
             "prune": self.search.pruner is not None,
+            "n_startup_trials": self.search.pruner_startup_trials,
+            "n_warmup_steps": self.search.pruner_warmup_steps,
         }
 
     # ------------------------------------------------------------------ ask and tell
