@@ -88,8 +88,32 @@ def cmd_train(args: argparse.Namespace) -> int:
         config.logging.out = args.out
     if args.quiet:
         config.logging.progress = False
-    run_dir = train(config)
+    import time
+
+    started = time.time()
+    try:
+        run_dir = train(config)
+    except KeyboardInterrupt:
+        stopped = _latest_run(Path(config.logging.out), config.run_name, started)
+        hint = f"; continue with: deepgrad train --resume {stopped}" if stopped else ""
+        print(f"deepgrad: interrupted{hint}", file=sys.stderr)
+        return 130
     return _after_train(run_dir, args)
+
+
+def _latest_run(root: Path, name: str, since: float) -> Path | None:
+    """The run folder of ``name`` made since ``since`` that has a checkpoint to resume from."""
+    if not root.is_dir():
+        return None
+    candidates = sorted(
+        (
+            p
+            for p in root.glob(f"{name}-*")
+            if p.stat().st_ctime >= since - 1 and (p / "checkpoints" / "last.safetensors").is_file()
+        ),
+        key=lambda p: p.stat().st_mtime,
+    )
+    return candidates[-1] if candidates else None
 
 
 def _after_train(run_dir: Path, args: argparse.Namespace) -> int:
