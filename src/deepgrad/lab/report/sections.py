@@ -225,6 +225,8 @@ def unique_labels(runs: Sequence[Any]) -> list[str]:
             break
     if len(set(out)) < len(out):
         out = [Path(r.path).name for r in runs]
+    if len(set(out)) < len(out):
+        out = [f"{label} #{k}" for k, label in enumerate(out, start=1)]
     return out
 
 
