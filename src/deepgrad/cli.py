@@ -123,9 +123,10 @@ def _after_train(run_dir: Path, args: argparse.Namespace) -> int:
     summary = run.summary or {}
     final = summary.get("final", {}) or {}
     parts = []
-    for key in ("test_accuracy", "val_accuracy", "test_loss", "val_loss", "train_loss"):
-        if key in final and final[key] is not None:
-            value = final[key]
+    shown = [k for k in final if k.startswith("test_")] + [k for k in final if k.startswith("val_")]
+    for key in [*shown, "train_loss"]:
+        value = final.get(key)
+        if isinstance(value, (int, float)):
             parts.append(f"{key} {value:.2%}" if "accuracy" in key else f"{key} {value:.4f}")
     wall = summary.get("wall_time")
     if wall is not None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from deepgrad.cli import main
@@ -155,3 +156,36 @@ def test_user_errors_are_one_line(
     assert_main_error(capsys, ["eval", "runs/nothing"], "no such run folder")
     assert_main_error(capsys, ["runs", "nowhere"], "no such folder")
     assert not list(tmp_path.glob("runs/*")), "a failed start must not leave run folders"
+
+
+def test_train_autoencoder_and_toy_set_in_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The other two data paths: noisy/clean pairs for the autoencoder, generated moons."""
+    out = str(tmp_path / "runs")
+    code, stdout, err = run_main(
+        capsys, "train", "denoising-ae", "--epochs", "1", "--quiet", "--out", out,
+        "--set", "data.subset=128", "--set", "data.test_subset=64",
+        "--set", "logging.tensorboard=false",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "test_psnr" in stdout
+    run_dir = Path(stdout.strip().splitlines()[-1].split(":")[0])
+    pred = np.load(run_dir / "predictions.npz")
+    assert pred["noisy"].shape == pred["clean"].shape == (16, 28, 28)
+    assert not np.allclose(pred["noisy"], pred["clean"])  # data.noise reached the inputs
+
+    code, stdout, err = run_main(
+        capsys, "train", "moons-net", "--epochs", "2", "--quiet", "--out", out,
+        "--set", "data.options={n_samples: 200, noise: 0.1, n_test: 100}",
+        "--set", "logging.tensorboard=false",
+    )  # fmt: skip
+    assert code == 0, err
+    run_dir = Path(stdout.strip().splitlines()[-1].split(":")[0])
+    assert (run_dir / "boundary.npz").is_file()
+    assert_main_error(
+        capsys,
+        ["train", "moons-net", "--set", "data.options={n_samples: 10, noize: 0.1}"],
+        "unknown key 'noize' in data.options (moons)",
+        "noise",
+    )

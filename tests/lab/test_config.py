@@ -169,3 +169,16 @@ def test_yaml_errors_name_the_file_and_line(tmp_path: Path) -> None:
     listy.write_text("- 1\n- 2\n")
     with pytest.raises(ConfigError, match="expected a mapping at top level"):
         load_config(listy)
+
+
+def test_transforms_are_built_from_names() -> None:
+    from deepgrad.data import transforms as T
+    from deepgrad.lab.experiment import build_transform
+
+    items = ["RandomHorizontalFlip", {"normalize": {"mean": [0.5] * 3, "std": [0.5] * 3}}]
+    flip, norm = build_transform(items, "data.transforms.train")
+    assert isinstance(flip, T.RandomHorizontalFlip) and isinstance(norm, T.Normalize)
+    with pytest.raises(ConfigError, match=r"unknown transform 'Flip'; allowed: .*Normalize"):
+        build_transform(["Flip"], "data.transforms.train")
+    with pytest.raises(ConfigError, match=r"unknown key 'prob' in data.transforms.train\[0\]"):
+        build_transform([{"RandomHorizontalFlip": {"prob": 0.5}}], "data.transforms.train")
