@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 
 import deepgrad
 import deepgrad.nn.functional as F
+from deepgrad.ops import conv as conv_ops
 from helpers import check_op, torch_or_skip
 
 torch = torch_or_skip()
@@ -46,7 +47,14 @@ def conv(**kw: Any) -> tuple[Callable[..., Any], Callable[..., Any]]:
     ([(2, 3, 6, 5), (5, 3, 4, 3), (5,)], {"stride": (2, 1), "padding": (2, 1),
                                           "dilation": (1, 2)}),
 ])
-def test_conv2d_parity(shapes: list, kw: dict) -> None:
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_conv2d_parity(shapes: list, kw: dict, layout: str,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each configuration through both internal patch layouts."""
+    if layout == "channels_first" and kw.get("groups", 1) > 1:
+        pytest.skip("channels-first patches are used for groups=1 only")
+    monkeypatch.setattr(conv_ops, "prefer_channels_first",
+                        lambda *args: layout == "channels_first")
     dg_fn, torch_fn = conv(**kw)
     check_op(dg_fn, shapes, torch_fn)
 
@@ -63,13 +71,17 @@ def test_conv2d_unbatched_input() -> None:
 
 
 def test_conv_stack_through_relu_pool_flatten() -> None:
-    """Channels-last outputs flow through relu, pooling, a second conv and flatten."""
+    """A channels-first first layer, relu, pooling, a channels-last second layer, flatten:
+    the non-NCHW memory orders flow through the other ops."""
+    assert conv_ops.prefer_channels_first(1, 3, 10, 1)
+    assert not conv_ops.prefer_channels_first(3, 3, 5, 1)
+
     def net(lib: str, x: Any, w1: Any, w2: Any) -> Any:
         f = F if lib == "dg" else tF
         h = f.max_pool2d(f.relu(f.conv2d(x, w1, padding=1)), 2)
         return f.conv2d(h, w2, padding=1).flatten(1)
 
-    check_op(lambda *a: net("dg", *a), [(2, 2, 6, 6), (3, 2, 3, 3), (4, 3, 3, 3)],
+    check_op(lambda *a: net("dg", *a), [(2, 1, 10, 10), (3, 1, 3, 3), (4, 3, 3, 3)],
              lambda *a: net("torch", *a))
 
 

@@ -6,8 +6,8 @@ over kh*kw such views (four for the common 2x2 pool) and never a loop over
 pixels. Max-pool keeps, per output, the offset of its (first) maximum as a
 uint8 - not a full mask - and its backward routes the gradient there.
 
-Arrays are allocated in the input's memory order, so channels-last data coming
-from ``conv2d`` stays channels-last (see ``ops/conv.py``).
+Arrays are allocated in the input's memory order, so the channels-last (or
+channels-first) output of ``conv2d`` keeps its layout (see ``ops/conv.py``).
 """
 
 from __future__ import annotations
@@ -26,17 +26,24 @@ from deepgrad.tensor import Tensor
 Window = tuple[Pair, Pair, Pair, Pair]  # kernel, stride, padding, dilation
 
 
-def channels_last(x: Any) -> bool:
-    """Whether a 4-D NCHW array is stored NHWC (as ``conv2d`` outputs are)."""
-    return x.ndim == 4 and x.shape[1] > 1 and x.strides[1] < x.strides[3]
+def memory_order(x: Any) -> tuple[int, ...]:
+    """The axes of ``x`` from outermost to innermost in memory: (0, 1, 2, 3) for NCHW,
+    (0, 2, 3, 1) for the channels-last output of ``conv2d``."""
+    return tuple(int(a) for a in np.argsort([-s for s in x.strides], kind="stable"))
 
 
-def _alloc(shape: tuple[int, ...], dtype: Any, nhwc: bool, fill: float) -> Any:
-    """An NCHW array filled with ``fill``, stored channels-last when ``nhwc``."""
-    n, c, h, w = shape
-    if nhwc:
-        return np.full((n, h, w, c), fill, dtype=dtype).transpose(0, 3, 1, 2)
-    return np.full(shape, fill, dtype=dtype)
+def _alloc(shape: tuple[int, ...], dtype: Any, order: tuple[int, ...],
+           fill: float | None = None) -> Any:
+    """An array of ``shape`` laid out in memory ``order``, filled with ``fill`` if given.
+
+    Every array of a pooling op shares its input's order, so each elementwise pass walks
+    all operands contiguously."""
+    stored_shape = tuple(shape[a] for a in order)
+    if fill is None:
+        stored = np.empty(stored_shape, dtype=dtype)
+    else:
+        stored = np.full(stored_shape, fill, dtype=dtype)
+    return stored.transpose(np.argsort(order))
 
 
 def _out_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
@@ -64,7 +71,7 @@ def _padded(x: Any, out_hw: Pair, win: Window, fill: float) -> Any:
     if (hp, wp) == (h, w):
         return x
     (ph, pw) = win[2]
-    xp = _alloc((n, c, hp, wp), x.dtype, channels_last(x), fill)
+    xp = _alloc((n, c, hp, wp), x.dtype, memory_order(x), fill)
     xp[:, :, ph:ph + h, pw:pw + w] = x
     return xp
 
@@ -78,33 +85,45 @@ def _views(xp: Any, out_hw: Pair, win: Window) -> list[tuple[int, Any]]:
             for i in range(kh) for j in range(kw)]
 
 
-def _scatter(grads: Callable[[int], Any], ctx: Context, dtype: Any) -> Any:
-    """Add each offset's gradient ``grads(t)`` back into the input's shape (col2im)."""
+def _scatter(write: Callable[[int, Any, bool], None], ctx: Context, dtype: Any) -> Any:
+    """The input gradient, built window offset by window offset (col2im).
+
+    ``write(t, view, add)`` puts offset t's gradient into ``view``, adding when windows
+    overlap. When the windows tile the input exactly (the 2x2/2 pool on even sizes) every
+    cell is written once, so the buffer needs no zero fill.
+    """
     n, c, h, w = ctx.x_shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = ctx.win
     hp, wp = _padded_hw((h, w), ctx.out_hw, ctx.win)
-    gxp = _alloc((n, c, hp, wp), dtype, ctx.nhwc, 0.0)
     overlap = sh < dh * (kh - 1) + 1 or sw < dw * (kw - 1) + 1
+    tiles = ((sh, sw) == (kh, kw) and (dh, dw) == (1, 1) and (ph, pw) == (0, 0)
+             and (ctx.out_hw[0] * kh, ctx.out_hw[1] * kw) == (h, w))
+    gxp = _alloc((n, c, hp, wp), dtype, ctx.order, None if tiles else 0.0)
     for t, view in _views(gxp, ctx.out_hw, ctx.win):
-        if overlap:
-            view += grads(t)
-        else:  # windows are disjoint: each input cell gets one write
-            view[...] = grads(t)
+        write(t, view, overlap)
     return gxp[:, :, ph:ph + h, pw:pw + w]
 
 
 def _max_forward(x: Any, win: Window, out_hw: Pair, want_argmax: bool) -> tuple[Any, Any]:
-    """The max over each window and, if wanted, the offset of its first maximum."""
+    """The max over each window and, if wanted, the offset of its first maximum (uint8)."""
     views = _views(_padded(x, out_hw, win, -np.inf), out_hw, win)
-    out = _alloc((x.shape[0], x.shape[1]) + out_hw, x.dtype, channels_last(x), 0.0)
+    order = memory_order(x)
+    shape = (x.shape[0], x.shape[1]) + out_hw
+    out = _alloc(shape, x.dtype, order)
     out[...] = views[0][1]
     argmax = None
     if want_argmax:
-        argmax = np.zeros(out.shape, dtype=np.uint8 if len(views) <= 256 else np.int32)
+        index_type = np.uint8 if len(views) <= 256 else np.int32
+        argmax = _alloc(shape, index_type, order, 0)
+        greater, offset = _alloc(shape, np.bool_, order), _alloc(shape, index_type, order)
     for t, view in views[1:]:
         if argmax is not None:
-            np.copyto(argmax, t, where=view > out)  # strict: the first maximum wins, as torch
-        np.maximum(out, view, out=out)              # and NaN propagates, as torch
+            # Offsets come in increasing order, so "argmax = t where view > max" is a
+            # maximum of argmax and t * (view > max); strict '>' keeps the first maximum.
+            np.greater(view, out, out=greater)
+            np.multiply(greater, index_type(t), out=offset)
+            np.maximum(argmax, offset, out=argmax)
+        np.maximum(out, view, out=out)  # NaN propagates, as torch
     if argmax is not None and np.isnan(out).any():
         # Rare: torch's rule (val > max or isnan(val)) sends the gradient to the last NaN.
         running = views[0][1].copy()
@@ -117,7 +136,7 @@ def _max_forward(x: Any, win: Window, out_hw: Pair, want_argmax: bool) -> tuple[
 
 
 def _set_geometry(ctx: Context, x: Any, win: Window, out_hw: Pair) -> None:
-    ctx.x_shape, ctx.win, ctx.out_hw, ctx.nhwc = x.shape, win, out_hw, channels_last(x)
+    ctx.x_shape, ctx.win, ctx.out_hw, ctx.order = x.shape, win, out_hw, memory_order(x)
 
 
 class MaxPool2d(Function):
@@ -133,8 +152,14 @@ class MaxPool2d(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (argmax,) = ctx.saved_tensors
-        zero = np.zeros((), dtype=grad.dtype)
-        return (_scatter(lambda t: np.where(argmax == t, grad, zero), ctx, grad.dtype),)
+
+        def write(t: int, view: Any, add: bool) -> None:
+            if add:
+                view += grad * (argmax == t)
+            else:
+                np.multiply(grad, argmax == t, out=view)
+
+        return (_scatter(write, ctx, grad.dtype),)
 
 
 def _divisor(size: int, k: int, s: int, p: int, out: int, include_pad: bool) -> Any:
@@ -151,7 +176,7 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, *, win: Window, out_hw: Pair, scale: Any) -> Any:
         views = _views(_padded(x, out_hw, win, 0.0), out_hw, win)
-        out = _alloc((x.shape[0], x.shape[1]) + out_hw, x.dtype, channels_last(x), 0.0)
+        out = _alloc((x.shape[0], x.shape[1]) + out_hw, x.dtype, memory_order(x))
         out[...] = views[0][1]
         for _, view in views[1:]:
             out += view
@@ -163,7 +188,14 @@ class AvgPool2d(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         g = grad * ctx.scale
-        return (_scatter(lambda t: g, ctx, grad.dtype),)
+
+        def write(t: int, view: Any, add: bool) -> None:
+            if add:
+                view += g
+            else:
+                view[...] = g
+
+        return (_scatter(write, ctx, grad.dtype),)
 
 
 def _adaptive_windows(size: int, out: int) -> tuple[Any, Any]:
