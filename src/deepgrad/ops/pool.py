@@ -46,6 +46,16 @@ def _alloc(shape: tuple[int, ...], dtype: Any, order: tuple[int, ...],
     return stored.transpose(np.argsort(order))
 
 
+def _in_order(a: Any, order: tuple[int, ...]) -> Any:
+    """``a`` itself if laid out in ``order``, else a copy that is: one pass over the small
+    output-shaped gradient saves mixed-layout passes over the input-shaped one."""
+    if memory_order(a) == order:
+        return a
+    copy = _alloc(a.shape, a.dtype, order)
+    copy[...] = a
+    return copy
+
+
 def _out_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
     """torch's pooling output size; with ceil_mode the last window must start inside."""
     span = d * (k - 1) + 1
@@ -152,6 +162,7 @@ class MaxPool2d(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (argmax,) = ctx.saved_tensors
+        grad = _in_order(grad, ctx.order)
 
         def write(t: int, view: Any, add: bool) -> None:
             if add:
@@ -187,7 +198,7 @@ class AvgPool2d(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        g = grad * ctx.scale
+        g = _in_order(grad, ctx.order) * ctx.scale
 
         def write(t: int, view: Any, add: bool) -> None:
             if add:
