@@ -319,6 +319,7 @@ examples:
   deepgrad eval runs/mnist-cnn-20250101-120000
   deepgrad summary cifar-cnn               # layer table and parameter count
   deepgrad models                          # the course model zoo
+  deepgrad report runs/mnist-cnn-20250101-120000   # an HTML report of a run
 """
 
 _TRAIN_EXAMPLES = """\
@@ -338,7 +339,8 @@ scheduler.name=step); values are YAML (0.01, [1, 2], null, true).
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; ``command`` (the subcommand about to run) loads lazy subparsers."""
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="deepgrad",
@@ -449,15 +451,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="KEY=VALUE")
     p.set_defaults(func=cmd_config)
 
-    from deepgrad.lab.sweep import add_parser as add_sweep_parser
+    # `deepgrad sweep` and `deepgrad report` belong to deepgrad.lab.sweep / deepgrad.lab.report,
+    # which build their own subparsers; they are imported only when that command is used, so
+    # the other commands (and --help) start without loading the lab.
+    helps = {
+        "sweep": "run a sweep file: grid, list, random or Optuna search, locally or on Ray",
+        "report": "write a self-contained HTML report of one or more runs",
+    }
+    for name, text in helps.items():
+        if name == command:
+            if name == "sweep":
+                from deepgrad.lab.sweep import add_parser as add_sweep_parser
 
-    add_sweep_parser(sub)  # `deepgrad sweep FILE`: its handler is deepgrad.lab.sweep.main
+                add_sweep_parser(sub)
+            else:
+                from deepgrad.lab.report import add_report_parser
+
+                add_report_parser(sub)
+        else:
+            sub.add_parser(name, help=text, add_help=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``deepgrad`` command; returns the exit status."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     if args.version:
         from deepgrad import __version__
