@@ -96,6 +96,24 @@ def test_conv2d_keeps_dtype(dtype: type) -> None:
     assert x.grad.dtype == w.grad.dtype == b.grad.dtype == dtype
 
 
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_conv2d_weight_grad_only(layout: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first layer: the data needs no gradient, only the weight and bias do."""
+    monkeypatch.setattr(conv_ops, "prefer_channels_first",
+                        lambda *args: layout == "channels_first")
+    rng = np.random.default_rng(3)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in [(2, 1, 9, 9), (4, 1, 3, 3),
+                                                                     (4,)])
+    dx, dw, db = deepgrad.tensor(x), deepgrad.tensor(w, requires_grad=True), \
+        deepgrad.tensor(b, requires_grad=True)
+    tw, tb = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+    F.conv2d(dx, dw, db, stride=2, padding=1).square().sum().backward()
+    tF.conv2d(torch.tensor(x), tw, tb, stride=2, padding=1).square().sum().backward()
+    assert dx.grad is None
+    np.testing.assert_allclose(dw.grad.numpy(), tw.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(db.grad.numpy(), tb.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
 def test_conv2d_no_graph_saves_nothing() -> None:
     x, w = deepgrad.randn(2, 3, 5, 5), deepgrad.randn(4, 3, 3, 3)
     with deepgrad.no_grad():

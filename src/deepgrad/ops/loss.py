@@ -142,7 +142,8 @@ class ClassLoss(Function):
         elif reduction == "sum":
             out = losses.sum()
         else:
-            out = losses.sum() / np.asarray(denom, dtype=x.dtype)
+            with np.errstate(invalid="ignore"):  # nothing kept: 0/0 = nan, as torch
+                out = losses.sum() / np.asarray(denom, dtype=x.dtype)
         needs = ctx.needs_input_grad
         if needs and any(needs):
             p = np.exp(logp) if fused and needs[0] else None
