@@ -21,6 +21,6 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver
+$SUDO apt-get install -y -qq chromium chromium-driver
 /usr/bin/chromium --version
 /usr/bin/chromedriver --version
