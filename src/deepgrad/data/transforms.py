@@ -27,6 +27,7 @@ __all__ = [
     "RandomHorizontalFlip",
     "RandomCrop",
     "Grayscale",
+    "RandomGrayscale",
     "GaussianNoise",
     "Lambda",
 ]
@@ -224,6 +225,27 @@ class Grayscale:
 
     def __repr__(self) -> str:
         return f"Grayscale(num_output_channels={self.num_output_channels})"
+
+
+class RandomGrayscale:
+    """Turn each RGB image gray (three equal channels) with probability ``p`` (torchvision's)."""
+
+    def __init__(self, p: float = 0.1) -> None:
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"RandomGrayscale: p must lie in [0, 1], got {p}")
+        self.p = p
+        self._gray = Grayscale(num_output_channels=3)
+
+    def __call__(self, x: Any) -> np.ndarray:
+        x = np.asarray(x)
+        pick = current_generator().random(len(x)) < self.p
+        out = x.copy()
+        if pick.any():
+            out[pick] = self._gray(x[pick])
+        return out
+
+    def __repr__(self) -> str:
+        return f"RandomGrayscale(p={self.p})"
 
 
 class GaussianNoise:
