@@ -27,7 +27,10 @@ ACTIVATIONS = (
     "softplus",
     "identity",
 )
-INITS = ("default", "normal", "uniform", "xavier", "xavier_normal", "kaiming", "lecun")
+INITS = (
+    "default", "normal", "truncated_normal", "uniform", "xavier", "xavier_normal", "kaiming",
+    "lecun", "zeros",
+)
 
 
 def make_activation(name: str, where: str = "model") -> nn.Module:
@@ -60,7 +63,9 @@ def init_linear(
     ``normal``: N(0, std^2). ``uniform``: U(-scale, scale). ``xavier``: Glorot uniform
     (TensorFlow's ``xavier_initializer``). ``xavier_normal``: Glorot normal.
     ``kaiming``: He normal for ReLU. ``lecun``: N(0, 1/fan_in), report 004's
-    ``randn(fan_in, fan_out) / sqrt(fan_in)``.
+    ``randn(fan_in, fan_out) / sqrt(fan_in)``. ``truncated_normal``: N(0, std^2)
+    redrawn beyond 2 std (TensorFlow's ``truncated_normal``). ``zeros``: all zero
+    (report 000's sweep shows why symmetric weights cannot learn).
     """
     key = init.lower().replace("-", "_")
     if key not in INITS:
@@ -80,6 +85,14 @@ def init_linear(
         values = rng.uniform(-bound, bound, weight.shape)
     elif key == "xavier_normal":
         values = rng.normal(0.0, math.sqrt(2.0 / (fan_in + fan_out)), weight.shape)
+    elif key == "truncated_normal":
+        values = rng.normal(0.0, std, weight.shape)
+        bad = np.abs(values) > 2 * std
+        while bad.any():  # redraw the tails, as TensorFlow does
+            values[bad] = rng.normal(0.0, std, int(bad.sum()))
+            bad = np.abs(values) > 2 * std
+    elif key == "zeros":
+        values = np.zeros(weight.shape)
     elif key == "kaiming":
         values = rng.normal(0.0, math.sqrt(2.0 / fan_in), weight.shape)
     else:  # lecun

@@ -25,7 +25,7 @@ class MLP(nn.Module):
     """Fully connected layers ``fc1..fcK`` with an activation (and dropout) between them.
 
     The input is flattened first, so images ``(N, C, H, W)`` go straight in.
-    Layers are named ``fc1, act1, drop1, fc2, ...`` so weights and activations
+    Layers are named ``fc1, [bn1,] act1, [drop1,] fc2, ...`` so weights and activations
     carry the names the reports use.
     """
 
@@ -37,6 +37,7 @@ class MLP(nn.Module):
         init: str = "default",
         init_std: float = 0.01,
         init_scale: float = 0.01,
+        batch_norm: bool = False,
     ) -> None:
         super().__init__()
         widths = [int(w) for w in widths]
@@ -55,6 +56,9 @@ class MLP(nn.Module):
             init_linear(fc, init, std=init_std, scale=init_scale, where="mlp")
             setattr(self, f"fc{i + 1}", fc)
             self._names.append(f"fc{i + 1}")
+            if i < depth - 1 and batch_norm:  # report 000's "creative" addition
+                setattr(self, f"bn{i + 1}", nn.BatchNorm1d(widths[i + 1]))
+                self._names.append(f"bn{i + 1}")
             if i < depth - 1:
                 setattr(self, f"act{i + 1}", make_activation(activation, "mlp"))
                 self._names.append(f"act{i + 1}")
@@ -81,9 +85,13 @@ def mlp(
     init: str = "default",
     init_std: float = 0.01,
     init_scale: float = 0.01,
+    batch_norm: bool = False,
 ) -> MLP:
-    """An MLP; ``widths`` lists every layer size, input and output included."""
-    return MLP(widths, activation, dropout, init, init_std, init_scale)
+    """An MLP; ``widths`` lists every layer size, input and output included.
+
+    ``batch_norm`` puts a BatchNorm1d between each hidden Linear and its activation.
+    """
+    return MLP(widths, activation, dropout, init, init_std, init_scale, batch_norm)
 
 
 register(
