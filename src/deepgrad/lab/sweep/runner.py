@@ -497,6 +497,7 @@ def run_sweep(
         best = state.search.best() if state.search is not None else None
         report_path = None
         if report and not interrupted and any(r["status"] == "completed" for r in rows):
+            _write_figures(state, summary, say)
             report_path = _write_report(state, summary, say)
 
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in STATUSES}
@@ -558,6 +559,18 @@ def _loop(state: _Sweep, runner: Any, queue: list[TrialTask], bar: Any) -> None:
                 bar.set_postfix(running=len(runner.running()), failed=failed, refresh=True)
             if row.get("status") == "failed":
                 print(f"\ntrial {row['trial']} failed: {row.get('error')}", file=sys.stderr)
+
+
+def _write_figures(state: _Sweep, summary: list[dict[str, Any]], say: Any) -> None:
+    """metric-vs-setting figures with error bars (never fails the sweep)."""
+    try:
+        from .figures import write_figures
+
+        for path in write_figures(state.dir, summary, state.varied, state.spec.metric,
+                                  state.spec.name):
+            say(f"figure: {path}")
+    except Exception as exc:  # noqa: BLE001 - matplotlib missing or a plotting problem
+        say(f"figures: not written ({type(exc).__name__}: {exc})")
 
 
 def _write_report(state: _Sweep, summary: list[dict[str, Any]], say: Any) -> Path | None:
