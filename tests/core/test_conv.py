@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
 import deepgrad
@@ -166,3 +168,42 @@ def test_conv2d_bad_settings() -> None:
         F.conv2d(x, w, deepgrad.randn(3))
     with pytest.raises(TypeError, match=r"conv2d: input dtype float64 and weight dtype float32"):
         F.conv2d(x.double(), w)
+
+
+@st.composite
+def conv_configs(draw: st.DrawFn) -> dict[str, Any]:
+    groups = draw(st.sampled_from([1, 1, 2]))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
+    span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    h = draw(st.integers(max(1, span[0] - 2 * padding[0]), 9))
+    w = draw(st.integers(max(1, span[1] - 2 * padding[1]), 9))
+    return {"n": draw(st.integers(1, 3)), "c": groups * draw(st.integers(1, 3)),
+            "o": groups * draw(st.integers(1, 3)), "hw": (h, w), "k": (kh, kw),
+            "stride": (draw(st.integers(1, 3)), draw(st.integers(1, 3))), "padding": padding,
+            "dilation": dilation, "groups": groups, "bias": draw(st.booleans()),
+            "seed": draw(st.integers(0, 2**16))}
+
+
+@settings(max_examples=60, deadline=None)
+@given(cfg=conv_configs())
+def test_conv2d_matches_torch_for_any_geometry(cfg: dict[str, Any]) -> None:
+    """Forward and all gradients agree with torch (float32) over random geometries; both
+    patch layouts are reached (channels-first when kw*C < Wo)."""
+    rng = np.random.default_rng(cfg["seed"])
+    x = rng.standard_normal((cfg["n"], cfg["c"], *cfg["hw"])).astype(np.float32)
+    w = rng.standard_normal((cfg["o"], cfg["c"] // cfg["groups"], *cfg["k"])).astype(np.float32)
+    b = rng.standard_normal(cfg["o"]).astype(np.float32) if cfg["bias"] else None
+    kw = {k: cfg[k] for k in ("stride", "padding", "dilation", "groups")}
+    ours = [deepgrad.tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
+    out, t_out = F.conv2d(*ours, **kw), tF.conv2d(*theirs, **kw)
+    np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), rtol=1e-4,
+                               atol=1e-4)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(deepgrad.tensor(g))
+    t_out.backward(torch.tensor(g))
+    for a, t in zip(ours, theirs, strict=True):
+        assert a.grad.dtype == np.float32
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
 import deepgrad
@@ -150,3 +152,58 @@ def test_pool_bad_input() -> None:
         F.adaptive_avg_pool2d(deepgrad.randn(1, 1, 8, 8), 0)
     with pytest.raises(ValueError, match=r"max_pool2d: kernel_size must be >= 1"):
         F.max_pool2d(deepgrad.randn(1, 1, 8, 8), 0)
+
+
+@st.composite
+def pool_configs(draw: st.DrawFn) -> dict[str, Any]:
+    k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2)))
+    span = (dilation[0] * (k[0] - 1) + 1, dilation[1] * (k[1] - 1) + 1)
+    h = draw(st.integers(max(1, span[0] - 2 * padding[0]), 9))
+    w = draw(st.integers(max(1, span[1] - 2 * padding[1]), 9))
+    return {"shape": (draw(st.integers(1, 2)), draw(st.integers(1, 3)), h, w), "k": k,
+            "stride": (draw(st.integers(1, 3)), draw(st.integers(1, 3))), "padding": padding,
+            "dilation": dilation, "ceil_mode": draw(st.booleans()),
+            "count_include_pad": draw(st.booleans()), "channels_last": draw(st.booleans()),
+            "seed": draw(st.integers(0, 2**16))}
+
+
+def _every_window_touches_input(cfg: dict[str, Any], axis: int) -> bool:
+    size, k, s = cfg["shape"][2 + axis], cfg["k"][axis], cfg["stride"][axis]
+    p, d = cfg["padding"][axis], cfg["dilation"][axis]
+    span = d * (k - 1) + 1
+    out = (size + 2 * p - span + (s - 1 if cfg["ceil_mode"] else 0)) // s + 1
+    if cfg["ceil_mode"] and (out - 1) * s >= size + p:
+        out -= 1
+    taps = np.arange(out)[:, None] * s - p + np.arange(k) * d
+    return bool(((taps >= 0) & (taps < size)).any(axis=1).all())
+
+
+@settings(max_examples=60, deadline=None)
+@given(cfg=pool_configs())
+def test_pools_match_torch_for_any_geometry(cfg: dict[str, Any]) -> None:
+    """max_pool2d (with indices) and avg_pool2d agree with torch over random geometries,
+    in NCHW and channels-last memory."""
+    # A window of padding only (possible with dilation) is degenerate: torch's index and
+    # gradient for it point outside the window, so leave such geometries out.
+    assume(all(_every_window_touches_input(cfg, axis) for axis in (0, 1)))
+    x = distinct(*cfg["shape"], seed=cfg["seed"]).astype(np.float32)
+    if cfg["channels_last"]:
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    common = {"stride": cfg["stride"], "padding": cfg["padding"], "ceil_mode": cfg["ceil_mode"]}
+    calls = [("max_pool2d", {**common, "dilation": cfg["dilation"], "return_indices": True}),
+             ("avg_pool2d", {**common, "count_include_pad": cfg["count_include_pad"]})]
+    g = np.random.default_rng(cfg["seed"]).standard_normal
+    for name, kw in calls:
+        dx, tx = deepgrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out, t_out = getattr(F, name)(dx, cfg["k"], **kw), getattr(tF, name)(tx, cfg["k"], **kw)
+        if name == "max_pool2d":
+            (out, idx), (t_out, t_idx) = out, t_out
+            np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
+        np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), rtol=1e-6,
+                                   atol=1e-6)
+        grad = g(out.shape).astype(np.float32)
+        out.backward(deepgrad.tensor(grad))
+        t_out.backward(torch.tensor(grad))
+        np.testing.assert_allclose(dx.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-6)
