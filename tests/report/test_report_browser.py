@@ -186,7 +186,9 @@ def test_reports_open_cleanly_in_chromium(driver: Any, reports: dict[str, Path])
             assert images == 0 and note == 1, sid
         elif sid != "overview":
             assert images >= 1 and note == 0, sid
-    assert driver.execute_script("return document.querySelectorAll('#overview table').length") >= 3
+    assert driver.execute_script("return document.querySelectorAll('#overview table').length") == 2
+    config = driver.execute_script("return document.querySelector('#overview dl.kv').innerText")
+    assert "optimizer.name" in config and "adam" in config
     graph = driver.execute_script(
         "return document.querySelector('#model img[src^=\"data:image/svg\"]').naturalWidth")
     assert graph > 100

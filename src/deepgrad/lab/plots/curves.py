@@ -135,6 +135,8 @@ def _draw_lr(ax: Any, series: list[tuple[str, list[Mapping[str, Any]]]], xlabel:
     positive = values[values > 0]
     if len(positive) and positive.max() / positive.min() > 10:
         ax.set_yscale("log")
+    elif len(positive):
+        ax.set_ylim(0, positive.max() * 1.1)  # a constant rate reads as constant
 
 
 def _draw_metric(ax: Any, panel: str, series: list[tuple[str, list[Mapping[str, Any]]]],

@@ -40,7 +40,7 @@ class Cell:
 class Block:
     """One thing in a section: a figure, a table, preformatted text or a note."""
 
-    kind: str  # "figure" | "table" | "pre" | "note" | "error"
+    kind: str  # "figure" | "table" | "kv" (key-value pairs in columns) | "pre" | "note" | "error"
     title: str = ""
     src: str = ""
     alt: str = ""
@@ -274,7 +274,7 @@ def overview_section(run: Any, sid: str) -> Section:
         section.blocks.append(Block("table", title="Final metrics", header=["metric", "value"],
                                     rows=[[Cell(k), Cell(fmt(v, k))] for k, v in final.items()]))
     if config:
-        section.blocks.append(Block("table", title="Config", header=["key", "value"],
+        section.blocks.append(Block("kv", title="Config",
                                     rows=[[Cell(k), Cell(fmt(v))]
                                           for k, v in flatten(config).items()]))
     else:
@@ -282,7 +282,7 @@ def overview_section(run: Any, sid: str) -> Section:
     env = {f"versions.{k}": v for k, v in (summary.get("versions") or {}).items()}
     env.update({f"machine.{k}": v for k, v in (summary.get("machine") or {}).items()})
     if env:
-        section.blocks.append(Block("table", title="Environment", header=["", ""],
+        section.blocks.append(Block("kv", title="Environment",
                                     rows=[[Cell(k), Cell(fmt(v))] for k, v in env.items()]))
     return section
 
