@@ -6,7 +6,10 @@ Both libraries run in the same process with the same number of threads (torch is
 set to NumPy's BLAS thread count), in interleaved rounds; the median is reported.
 The ratio is torch_time / deepgrad_time (1.0 = as fast as torch, 0.5 = twice as slow).
 
-    python benchmarks/conv_micro.py [--rounds 15] [--reps 5]
+    python benchmarks/conv_micro.py [--rounds 15] [--reps 5] [--threads N] [--cpu-time]
+
+On a shared machine, ``--threads 1 --cpu-time`` (process CPU time of one thread) is far
+steadier than wall-clock time: other processes then slow both libraries alike.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import deepgrad
 import deepgrad.nn.functional as F
@@ -100,20 +103,27 @@ def cnn_step_case(n: int = 50) -> tuple[Callable[[], Any], Callable[[], Any]]:
             lambda: step(torch.nn.functional, t_params, t_x, t_y))
 
 
-def timed(fn: Callable[[], Any], reps: int) -> float:
-    start = time.perf_counter()
+def timed(fn: Callable[[], Any], reps: int, clock: Callable[[], float]) -> float:
+    start = clock()
     for _ in range(reps):
         fn()
-    return (time.perf_counter() - start) / reps
+    return (clock() - start) / reps
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS threads for NumPy and torch (default: NumPy's current)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time process CPU time instead of wall-clock time")
     args = parser.parse_args()
+    if args.threads is not None:
+        threadpool_limits(args.threads, user_api="blas")
     threads = blas_threads()
     torch.set_num_threads(threads)
+    clock = time.process_time if args.cpu_time else time.perf_counter
     cases = {
         "conv1 50x1x28x28 -> 32, 5x5 pad 2": conv_case(50, 1, 28, 32, input_grad=False),
         "conv2 50x32x14x14 -> 64, 5x5 pad 2": conv_case(50, 32, 14, 64, input_grad=True),
@@ -122,14 +132,15 @@ def main() -> None:
         "MNIST CNN step (report 001), batch 50": cnn_step_case(),
     }
     print(f"threads: numpy BLAS {threads}, torch {torch.get_num_threads()}; "
-          f"{args.rounds} interleaved rounds of {args.reps} reps, median; fwd+bwd")
+          f"{args.rounds} interleaved rounds of {args.reps} reps, median "
+          f"{'CPU' if args.cpu_time else 'wall-clock'} time; fwd+bwd")
     print(f"{'case':40s} {'deepgrad ms':>12s} {'torch ms':>10s} {'torch/deepgrad':>15s}")
     for name, (run_dg, run_t) in cases.items():
         run_dg(), run_t()  # warm-up
         dg_times, t_times = [], []
         for _ in range(args.rounds):
-            dg_times.append(timed(run_dg, args.reps))
-            t_times.append(timed(run_t, args.reps))
+            dg_times.append(timed(run_dg, args.reps, clock))
+            t_times.append(timed(run_t, args.reps, clock))
         dg_ms, t_ms = statistics.median(dg_times) * 1e3, statistics.median(t_times) * 1e3
         print(f"{name:40s} {dg_ms:12.2f} {t_ms:10.2f} {t_ms / dg_ms:15.2f}")
 
