@@ -62,3 +62,14 @@ def test_layer_selection_from_an_activations_file() -> None:
             "fc1": np.zeros((8, 10)), "weights/conv1": np.zeros((2, 1, 3, 3))}
     assert feature_map_layers(acts) == ["conv1"]
     assert filter_keys(acts) == ["weights/conv1"]
+
+
+def test_colour_inputs_stay_in_colour() -> None:
+    rng = np.random.default_rng(4)
+    inputs = rng.random((2, 3, 8, 8))
+    mosaic, (th, tw) = feature_mosaic(inputs, rng.random((2, 4, 4, 4)), [1], gap=1)
+    x = np.moveaxis(inputs[0], 0, -1)
+    np.testing.assert_allclose(mosaic[:8, :8], (x - x.min()) / (x.max() - x.min()))
+    assert (th, tw) == (8, 8) and mosaic.shape == (17, 17, 3)
+    flat, _ = feature_mosaic(rng.random((2, 16)), rng.random((2, 2, 4, 4)), [0])
+    assert flat.shape[:2] == (2 * 6 - 2, 2 * 6 - 2)  # 16 features drawn as 4x4

@@ -73,3 +73,9 @@ def test_gallery_colours_right_and_wrong() -> None:
     assert right != wrong
     with pytest.raises(ValueError, match="no images"):
         plot_gallery(np.zeros((0, 5, 5)), [], [], [])
+
+
+def test_colour_images_are_shown_as_they_are() -> None:
+    images = np.random.default_rng(5).integers(0, 256, (7, 6, 6, 3), dtype=np.uint8)
+    fig = plot_top_errors(PROBS, TARGETS, images, k=1)
+    np.testing.assert_array_equal(np.asarray(fig.axes[0].images[0].get_array()), images[3])

@@ -67,8 +67,11 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def driver() -> Iterator[Any]:
     need(CHROMIUM.exists() and CHROMEDRIVER.exists(),
          "chromium/chromedriver not installed (run .ci/browser-deps.sh)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        need(False, "selenium is not installed (pip install 'deepgrad[dev]')")
 
     profile = tempfile.mkdtemp(prefix="deepgrad-chromium-")
     options = webdriver.ChromeOptions()
