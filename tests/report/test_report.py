@@ -190,3 +190,15 @@ def test_labels_fall_back_to_folder_names(tmp_path: Path) -> None:
     b = synthetic_run.write_run(tmp_path / "b", "same")
     labels = unique_labels([load_run(a), load_run(b)])
     assert len(set(labels)) == 2
+
+
+def test_text_from_the_run_is_escaped(tmp_path: Path) -> None:
+    import yaml
+
+    run = synthetic_run.write_run(tmp_path, files=())
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    config["description"] = '<script>alert("x")</script>'
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    text = build_report(run)
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in text

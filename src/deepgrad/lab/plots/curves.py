@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullFormatter
 
 from deepgrad.lab.plots._common import PALETTE, new_figure, styled
 
@@ -135,6 +135,7 @@ def _draw_lr(ax: Any, series: list[tuple[str, list[Mapping[str, Any]]]], xlabel:
     positive = values[values > 0]
     if len(positive) and positive.max() / positive.min() > 10:
         ax.set_yscale("log")
+        ax.yaxis.set_minor_formatter(NullFormatter())  # decades only: no 4x10^-1 clutter
     elif len(positive):
         ax.set_ylim(0, positive.max() * 1.1)  # a constant rate reads as constant
 
