@@ -217,7 +217,15 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def _run_row(run: Any) -> dict[str, str]:
     summary = run.summary or {}
-    final = summary.get("final", {}) or {}
+    final = dict(summary.get("final", {}) or {})
+    epochs = summary.get("epochs_completed", "-")
+    wall = summary.get("wall_time")
+    if summary.get("status") == "running":  # summary.json is rewritten at the end: read the log
+        records = run.epochs or []
+        if records:
+            final.update(records[-1])
+            epochs = records[-1].get("epoch", len(records))
+            wall = sum(r.get("time", 0.0) for r in records)
 
     def pct(key: str) -> str:
         v = final.get(key)
@@ -232,12 +240,12 @@ def _run_row(run: Any) -> dict[str, str]:
         "run": run.path.name,
         "model": str(model),
         "status": str(summary.get("status", "?")),
-        "epochs": str(summary.get("epochs_completed", "-")),
+        "epochs": str(epochs),
         "val_acc": pct("val_accuracy"),
         "test_acc": pct("test_accuracy"),
         "test_loss": num(final.get("test_loss"), ".4f"),
-        "time": num(summary.get("wall_time"), ".1f") + ("s" if summary.get("wall_time") else ""),
-        "samples/s": num(summary.get("samples_per_sec"), ".0f"),
+        "time": num(wall, ".1f") + ("s" if isinstance(wall, (int, float)) else ""),
+        "samples/s": num(summary.get("samples_per_sec") or final.get("samples_per_sec"), ".0f"),
     }
 
 
