@@ -177,11 +177,14 @@ def assert_float32(case: Case) -> None:
         assert p.grad is not None and p.grad.dtype == np.float32, f"{case.key}: grad of {name}"
 
 
+CLOCK = time.perf_counter
+
+
 def timed(fn: Callable[[], None], steps: int) -> float:
-    start = time.perf_counter()
+    start = CLOCK()
     for _ in range(steps):
         fn()
-    return (time.perf_counter() - start) / steps
+    return (CLOCK() - start) / steps
 
 
 def interleaved(fns: dict[str, Callable[[], None]], rounds: int, steps: int,
@@ -300,15 +303,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated model ids, e.g. A,C")
     parser.add_argument("--no-memory", action="store_true", help="skip peak-memory subprocesses")
     parser.add_argument("--no-micro", action="store_true", help="skip op micro-benchmarks")
+    parser.add_argument("--threads", type=int, help="BLAS threads for NumPy and torch "
+                        "(default: NumPy's current)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time process CPU time, not wall time (use with --threads 1 on a "
+                             "busy machine: other processes then do not distort the ratio)")
     args = parser.parse_args(argv)
 
     import torch
 
+    global CLOCK
+    if args.cpu_time:
+        CLOCK = time.process_time
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
     threads = blas_threads()
     torch.set_num_threads(threads)
     rounds = 3 if args.quick else 7
     cases = [c for c in CASES if not args.only or c.key in args.only.split(",")]
-    machine = f"{platform.processor() or platform.machine()}, {threads} BLAS threads"
+    clock = "CPU time" if args.cpu_time else "wall time"
+    machine = f"{platform.processor() or platform.machine()}, {threads} BLAS threads, {clock}"
     print(f"deepgrad vs torch {torch.__version__}, numpy {np.__version__}, {machine}")
     print(f"{'id':<3}{'model':<42}{'batch':>6}{'deepgrad/s':>12}{'torch/s':>10}{'ratio':>7}"
           f"{'mem dg':>9}{'mem t':>8}")

@@ -22,3 +22,16 @@ def _seed() -> None:
     import deepgrad
 
     deepgrad.manual_seed(0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_blas_thread() -> object:
+    """Tests use small matrices: one BLAS thread is faster for them and immune to a busy
+    machine (multi-threaded BLAS on small GEMMs collapses when cores are oversubscribed)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is in the dev extra
+        yield None
+        return
+    with threadpool_limits(1):
+        yield None
