@@ -12,6 +12,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .spec import _label
+
 __all__ = ["numeric_settings", "plot_metric_vs_setting", "write_figures"]
 
 
@@ -41,7 +43,7 @@ def plot_metric_vs_setting(
         mean = s.get(f"{metric}_mean")
         if mean is None:
             continue
-        label = ", ".join(f"{k.split('.')[-1]}={_short(s.get(k))}" for k in others
+        label = ", ".join(f"{_label(k)}={_short(s.get(k))}" for k in others
                           if s.get(k) is not None)
         if not label and others:
             label = s["variant"].split(",")[0]

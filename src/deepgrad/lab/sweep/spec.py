@@ -288,11 +288,17 @@ def _short(value: Any) -> str:
     return str(value)
 
 
+def _label(key: str) -> str:
+    """``optimizer.lr`` -> ``lr``; ``loss.name`` -> ``loss`` (a name says which section)."""
+    parts = key.split(".")
+    return parts[-2] if parts[-1] == "name" and len(parts) > 1 else parts[-1]
+
+
 def variant_name(overrides: dict[str, Any]) -> str:
-    """``{"model.activation": "tanh", "optimizer.lr": 0.01}`` -> ``activation=tanh,lr=0.01``."""
+    """``{"model.activation": "tanh", "loss.name": "mae"}`` -> ``activation=tanh,loss=mae``."""
     if not overrides:
         return "base"
-    return ",".join(f"{k.split('.')[-1]}={_short(v)}" for k, v in overrides.items())
+    return ",".join(f"{_label(k)}={_short(v)}" for k, v in overrides.items())
 
 
 def slug(text: str, limit: int = 60) -> str:
