@@ -212,18 +212,25 @@ def blas_threads() -> int:
         return 1
 
 
+def _rss_kib(field: str) -> int:
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith(field))
+
+
 def peak_memory(framework: str, key: str, steps: int = 3) -> float:
-    """Peak RSS growth (MiB) of training steps, in a fresh subprocess."""
+    """Peak RSS growth (MiB) of building the model and running training steps, in a fresh
+    subprocess: the high-water mark is reset after imports (``/proc/self/clear_refs``;
+    ``ru_maxrss`` would start from the parent's size, which it inherits across fork)."""
     code = (
-        "import resource, sys; sys.path.insert(0, 'benchmarks');"
+        "import sys; sys.path.insert(0, 'benchmarks');"
         "import run;"
         f"fw = run.Framework({framework!r});"
         f"case = next(c for c in run.CASES if c.key == {key!r});"
-        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+        "open('/proc/self/clear_refs', 'w').write('5');"
+        "before = run._rss_kib('VmRSS:');"
         "step, _ = run.make_step(fw, case);"
         f"[step() for _ in range({steps})];"
-        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
-        "print((after - before) / 1024)"
+        "print((run._rss_kib('VmHWM:') - before) / 1024)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
