@@ -29,7 +29,10 @@ def test_optuna_search_of_six_trials_with_pruning(write_sweep: Any, tmp_path: Pa
         },
     })
     out = tmp_path / "sweep"
-    result = run_sweep(path, out=out, progress=False, report=False, log=lambda text: None)
+    quiet: dict[str, Any] = {"progress": False, "report": False, "log": lambda text: None}
+    first = run_sweep(path, out=out, limit=3, **quiet)  # stop halfway, then resume the search
+    assert len(first.rows) == 3
+    result = run_sweep(path, out=out, **quiet)
 
     study = optuna.load_study(study_name="search", storage=f"sqlite:///{out / 'optuna.db'}")
     states = [t.state.name for t in study.trials]
@@ -49,11 +52,13 @@ def test_optuna_search_of_six_trials_with_pruning(write_sweep: Any, tmp_path: Pa
             assert int(row["epochs"]) < 6  # stopped early, as an ordinary (completed) run
         else:
             assert float(row["val_accuracy"]) == pytest.approx(t.value, rel=1e-5)
+    rates = [t.params["optimizer.lr"] for t in study.trials]
+    assert len(set(rates)) == 6  # the resumed search did not replay its first proposals
     best = max((t for t in study.trials if t.state.name == "COMPLETE"), key=lambda t: t.value)
     assert result.best is not None and result.best["number"] == best.number
 
     # the same command again: the study is complete, nothing new runs
-    again = run_sweep(path, out=out, progress=False, report=False, log=lambda text: None)
+    again = run_sweep(path, out=out, **quiet)
     assert len(optuna.load_study(study_name="search",
                                  storage=f"sqlite:///{out / 'optuna.db'}").trials) == 6
     assert [r["status"] for r in again.rows] == [r["status"] for r in rows]

@@ -105,12 +105,6 @@ class OptunaSearch:
         self.sweep_dir = Path(sweep_dir).resolve()
         self.storage = self.search.storage or default_storage(self.sweep_dir)
         self.study_name = self.search.study_name or spec.name
-        if self.search.sampler == "random":
-            sampler = optuna.samplers.RandomSampler(seed=self.search.seed)
-        else:
-            sampler = optuna.samplers.TPESampler(
-                seed=self.search.seed, n_startup_trials=self.search.n_startup_trials
-            )
         if self.search.pruner == "median":
             pruner = optuna.pruners.MedianPruner(
                 n_startup_trials=self.search.pruner_startup_trials,
@@ -120,13 +114,23 @@ class OptunaSearch:
             pruner = optuna.pruners.NopPruner()
         self.study = optuna.create_study(
             storage=self.storage,
-            sampler=sampler,
+            sampler=self._sampler(self.search.seed),
             pruner=pruner,
             study_name=self.study_name,
             direction=self.search.direction,
             load_if_exists=True,
         )
+        existing = len(self.study.get_trials(deepcopy=False))
+        if existing:  # a resumed search: do not replay the random start's first draws
+            self.study.sampler = self._sampler(self.search.seed + existing)
         self.distributions = {k: d.to_optuna() for k, d in self.search.params.items()}
+
+    def _sampler(self, seed: int) -> Any:
+        if self.search.sampler == "random":
+            return self.optuna.samplers.RandomSampler(seed=seed)
+        return self.optuna.samplers.TPESampler(
+            seed=seed, n_startup_trials=self.search.n_startup_trials
+        )
 
     # ------------------------------------------------------------------ bookkeeping
     def _ours(self, frozen: Any) -> bool:
