@@ -56,7 +56,7 @@ def plot_metric_vs_setting(
         points.sort()
         x, y, e = zip(*[(p[0], p[1], p[2]) for p in points], strict=True)
         ax.errorbar(x, y, yerr=e, marker="o", capsize=3, label=label or None)
-    if xs_all and min(xs_all) > 0 and max(xs_all) / min(xs_all) >= 100:
+    if xs_all and min(xs_all) > 0 and max(xs_all) / min(xs_all) >= 20:  # learning rates, L2
         ax.set_xscale("log")
     ax.set_xlabel(key)
     seeds = max((p[3] for pts in series.values() for p in pts), default=1)
