@@ -190,7 +190,18 @@ def _backward_channels_last(grad: Any, cols: Any, wk: Any, geo: Geometry,
             gw = np.matmul(gout.reshape(m, g, og).transpose(1, 2, 0), cols)
         gw = gw.reshape(g, og, kh, kw, cg).transpose(0, 1, 4, 2, 3).reshape(o, cg, kh, kw)
     del cols
-    if needs[0]:
+    if needs[0] and g == 1:
+        # Patch gradients as (K, M) = W^T (K, O) @ gout^T (O, M), K in (kh, kw, C) order:
+        # each offset's block is then one contiguous (C, N, Ho, Wo) array, added into a
+        # channels-first gradient (runs of Wo instead of C: faster for the small C of early
+        # layers, equal for deep ones), which is also the memory order that a channels-first
+        # first layer and its pooling hand to this layer.
+        patches_cf = (wk[0].T @ gout.T).reshape(kh, kw, c, n, ho, wo)
+        gxp_cf = np.zeros((c, n, hp, wp, 1), dtype=grad.dtype)
+        _col2im(gxp_cf, lambda i, j: patches_cf[i, j][..., None], geo)
+        del patches_cf
+        gx = gxp_cf[:, :, top:top + h, left:left + w, 0].transpose(1, 0, 2, 3)
+    elif needs[0]:
         # Patch gradients (G, M, K) = (G, M, O/G) @ (G, O/G, K), in (kh, kw, C/G) order.
         if g == 1:
             gcols = (gout @ wk[0])[None]
