@@ -207,3 +207,19 @@ def test_conv2d_matches_torch_for_any_geometry(cfg: dict[str, Any]) -> None:
     for a, t in zip(ours, theirs, strict=True):
         assert a.grad.dtype == np.float32
         np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(("c", "o", "k", "p"), [(1, 8, 5, 2), (8, 6, 3, 1), (4, 4, 3, "same")])
+def test_inference_in_chunks_equals_one_call(monkeypatch, c, o, k, p) -> None:
+    import deepgrad.ops.conv as conv_module
+
+    rng = np.random.default_rng(0)
+    x = deepgrad.tensor(rng.standard_normal((7, c, 9, 9)).astype(np.float32))
+    w = deepgrad.tensor(rng.standard_normal((o, c, k, k)).astype(np.float32))
+    b = deepgrad.tensor(rng.standard_normal(o).astype(np.float32))
+    with deepgrad.no_grad():
+        whole = F.conv2d(x, w, b, padding=p).numpy()
+        monkeypatch.setattr(conv_module, "INFERENCE_PATCH_BYTES", 1)  # one sample per chunk
+        chunked = F.conv2d(x, w, b, padding=p)
+    assert chunked.shape == whole.shape
+    np.testing.assert_allclose(chunked.numpy(), whole, rtol=1e-5, atol=1e-5)  # GEMM blocking

@@ -115,6 +115,8 @@ class Conv2d(Function):
         needs = ctx.needs_input_grad if ctx.needs_input_grad else (False,) * 3
         channels_first = prefer_channels_first(c, kw, wo, groups)
         forward = _forward_channels_first if channels_first else _forward_channels_last
+        if not any(needs):
+            return _forward_in_chunks(forward, x, weight, bias, geo)
         out, cols, wk = forward(x, weight, bias, geo, needs[1], needs[0])
         if any(needs):
             ctx.geo, ctx.channels_first, ctx.has_bias = geo, channels_first, bias is not None
@@ -127,6 +129,36 @@ class Conv2d(Function):
         backward = _backward_channels_first if ctx.channels_first else _backward_channels_last
         gx, gw, gb = backward(grad, cols, wk, ctx.geo, ctx.needs_input_grad, ctx.has_bias)
         return (gx, gw, gb) if ctx.has_bias else (gx, gw)
+
+
+INFERENCE_PATCH_BYTES = 16 * 2**20
+"""Without a graph, the batch is convolved in chunks whose patch matrix stays near this
+size: at batch 1000 the MNIST CNN's second layer would otherwise copy 627 MB of patches."""
+
+
+def _forward_in_chunks(forward: Callable[..., Any], x: Any, weight: Any, bias: Any,
+                       geo: Geometry) -> Any:
+    """Inference: the same forward over slices of the batch, written into one output whose
+    memory order is the one the single-call forward would have produced."""
+    n, c, _, _ = x.shape
+    (kh, kw), (ho, wo) = geo.kernel, geo.out_hw
+    per_sample = ho * wo * kh * kw * (c // geo.groups) * geo.groups * x.itemsize
+    chunk = max(1, INFERENCE_PATCH_BYTES // max(per_sample, 1))
+    if chunk >= n:
+        return forward(x, weight, bias, geo, False, False)[0]
+    pieces = [forward(x[s:s + chunk], weight, bias, geo._replace(
+        x_shape=(min(chunk, n - s), c, x.shape[2], x.shape[3])), False, False)[0]
+        for s in range(0, n, chunk)]
+    first = pieces[0]
+    order = tuple(np.argsort(first.strides)[::-1])    # axes from outermost to innermost
+    out = np.empty(tuple(n if a == 0 else first.shape[a] for a in order),
+                   dtype=first.dtype)                    # that memory order, full batch
+    view = out.transpose(np.argsort(order))              # back to NCHW axes
+    start = 0
+    for piece in pieces:
+        view[start:start + piece.shape[0]] = piece
+        start += piece.shape[0]
+    return view
 
 
 def _padded_input(x: Any, geo: Geometry, channels_last: bool) -> Any:
