@@ -15,7 +15,8 @@ def test_setup_block_is_two_commands() -> None:
     first = re.search(r"```bash\n(.*?)```", text, re.S)
     assert first is not None
     lines = [line for line in first.group(1).splitlines() if line.strip()]
-    assert lines == ['pip install -e ".[dev]"', "pytest -q"] or len(lines) == 2
+    assert len(lines) == 2
+    assert lines[0].startswith("pip install -e") and lines[1].startswith("pytest")
 
 
 def test_tiny_mlp_example_learns_moons() -> None:
