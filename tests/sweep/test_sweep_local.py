@@ -164,12 +164,14 @@ def test_resume_after_killing_the_sweep_process(write_sweep: Any, tmp_path: Path
 
 
 def test_ctrl_c_stops_cleanly_and_leaves_a_consistent_csv(write_sweep: Any, tmp_path: Path) -> None:
-    # Long trials: on a quiet machine 4 x 25 moons epochs can all finish before the
-    # interrupt lands, and the sweep then (rightly) exits 0.
-    path = write_sweep({"name": "ctrlc", "base": moons(epochs=2000),
+    # Long enough trials that the interrupt lands mid-sweep.
+    path = write_sweep({"name": "ctrlc", "base": moons(epochs=400),
                         "grid": {"model.hidden": [3, 4, 5, 6]}})
     out = tmp_path / "sweep"
-    proc = _sweep_process(path, out, "--workers", "2", start_new_session=True)
+    # A shell's background job (nohup ... &, as CI may run us) starts with SIGINT ignored,
+    # and Python keeps an ignored SIGINT ignored: give the sweep a terminal's default.
+    proc = _sweep_process(path, out, "--workers", "2", start_new_session=True,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         _wait_for(lambda: _checkpointed(out, "000-hidden_3-s0"))
         os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
