@@ -107,7 +107,7 @@ def check_op(
     for o, t in zip(outs, touts, strict=True):
         assert tuple(o.shape) == tuple(t.shape), f"shape {o.shape} != torch {tuple(t.shape)}"
         assert o.dtype == np.dtype(str(t.dtype).replace("torch.", "")), (o.dtype, t.dtype)
-        np.testing.assert_allclose(o.data, t.detach().numpy(), atol=atol, rtol=rtol,
+        np.testing.assert_allclose(o.data.numpy(), t.detach().numpy(), atol=atol, rtol=rtol,
                                    err_msg="forward differs from torch")
         weights.append(rng.standard_normal(o.shape).astype(np.float32))
     if not grad:
@@ -120,9 +120,10 @@ def check_op(
         if not floats[i]:
             continue
         if tx.grad is None:
-            assert x.grad is None or not np.any(x.grad.data), f"input {i}: torch has no grad"
+            assert x.grad is None or not np.any(x.grad.numpy()), f"input {i}: torch has no grad"
             continue
         assert x.grad is not None, f"input {i}: no gradient reached it"
         assert x.grad.dtype == np.float32, f"input {i}: gradient dtype {x.grad.dtype}"
-        np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), atol=grad_atol, rtol=grad_rtol,
+        np.testing.assert_allclose(x.grad.data.numpy(), tx.grad.numpy(), atol=grad_atol,
+                                   rtol=grad_rtol,
                                    err_msg=f"gradient of input {i} differs from torch")

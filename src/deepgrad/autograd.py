@@ -124,28 +124,49 @@ def _check_finite(name: str, what: str, arrays: Sequence[Any], where: str) -> No
             )
 
 
+class VersionCounter:
+    """How many times a tensor's memory was changed in place; shared by a tensor and its views.
+
+    A saved tensor remembers the count it was saved at, and backward refuses to
+    use it when the count moved on (torch's "modified by an inplace operation").
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
 class Context:
     """One recorded call of a ``Function``: the node of the graph (``grad_fn``).
 
-    Holds what backward needs: saved arrays, attributes set in forward, the input
-    tensors (to route gradients) and which of them need a gradient.
+    Holds what backward needs: saved arrays, attributes set in forward, the
+    ``edges`` to the nodes that made its inputs (``None`` where no gradient flows),
+    and the version each saved input or output had when it was saved.
     """
 
     __slots__ = (
         "fn",
-        "inputs",
+        "edges",
         "needs_input_grad",
         "saved_tensors",
+        "saved_versions",
+        "hooks",
+        "retained",
         "freed",
         "created_at",
+        "__weakref__",
         "__dict__",
     )
 
     def __init__(self, fn: type[Function]) -> None:
         self.fn = fn
-        self.inputs: tuple[Tensor | None, ...] = ()
+        self.edges: tuple[tuple[Any, tuple[int, ...]] | None, ...] = ()
         self.needs_input_grad: tuple[bool, ...] = ()
         self.saved_tensors: tuple[Any, ...] = ()
+        self.saved_versions: tuple[tuple[Any, ...], ...] = ()
+        self.hooks: list[Callable[[Tensor], Any]] | None = None
+        self.retained: Any = None
         self.freed = False
         self.created_at = ""
 
@@ -156,24 +177,33 @@ class Context:
         def __setattr__(self, name: str, value: Any) -> None: ...
 
     def save_for_backward(self, *arrays: Any) -> None:
-        """Keep arrays for backward; freed after it unless ``retain_graph``."""
+        """Keep arrays (tensors, in a user-defined Function) for backward; freed after it
+        unless ``retain_graph``."""
         self.saved_tensors = arrays
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        """Accepted for torch-style Functions; in-place inputs are versioned anyway."""
+
+    def mark_non_differentiable(self, *tensors: Any) -> None:
+        """Accepted for torch-style Functions (integer outputs never require grad here)."""
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """Accepted for torch-style Functions: gradients always arrive materialized here."""
 
     def name(self) -> str:
         return self.fn.__name__ + "Backward"
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
-        """The nodes that feed this one, as torch: (node, 0) per input."""
-        result: list[tuple[Any, int]] = []
-        for tensor in self.inputs:
-            if tensor is None or not tensor.requires_grad:
-                result.append((None, 0))
-            elif tensor.grad_fn is not None:
-                result.append((tensor.grad_fn, 0))
-            else:
-                result.append((tensor._grad_accumulator(), 0))
-        return tuple(result)
+        """The nodes that feed this one, as torch: (node, 0) per input, (None, 0) where no
+        gradient flows."""
+        return tuple((None, 0) if edge is None else (edge[0], 0) for edge in self.edges)
+
+    def register_hook(self, hook: Callable[[Tensor], Any]) -> None:
+        """Call ``hook(grad)`` on the gradient arriving at this node's output."""
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append(hook)
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
@@ -182,9 +212,13 @@ class Context:
 class AccumulateGrad:
     """The graph node of a leaf tensor that requires grad (as in torch)."""
 
+    __slots__ = ("variable", "__weakref__")
+
     def __init__(self, variable: Tensor) -> None:
         self.variable = variable
-        self.next_functions: tuple[tuple[Any, int], ...] = ()
+
+    next_functions: tuple[tuple[Any, int], ...] = ()
+    edges: tuple[Any, ...] = ()
 
     def name(self) -> str:
         return "AccumulateGrad"
@@ -193,13 +227,32 @@ class AccumulateGrad:
         return "<AccumulateGrad>"
 
 
-class Function:
-    """An op with a forward and a backward on raw arrays.
+def _is_internal(cls: type) -> bool:
+    return cls.__module__.startswith("deepgrad.")
 
-    Subclasses define ``forward(ctx, *args, **kwargs) -> array`` and
-    ``backward(ctx, grad) -> array or tuple`` with one entry per positional
-    argument of forward (``None`` where no gradient flows).
+
+class Function:
+    """An op with a forward and a backward.
+
+    deepgrad's own ops compute on raw arrays: ``forward(ctx, *arrays, **kwargs) ->
+    array`` and ``backward(ctx, grad) -> array or tuple`` with one entry per
+    positional argument of forward (``None`` where no gradient flows). A
+    Function defined outside deepgrad (a user's, written for torch) sees Tensors
+    instead, as in torch: its forward and backward get and return Tensors.
+
+    A view op (reshape, permute, basic indexing...) sets ``view_fn``: given the
+    context and the output shape, the function that takes an array shaped like
+    the input to the same view of it. Its output then shares the input's memory
+    and version counter, and an in-place change of the view updates the base's
+    graph (torch's ``CopySlices``).
     """
+
+    view_fn: Callable[[Context, tuple[int, ...]], Callable[[Any], Any]] | None = None
+    _on_arrays = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._on_arrays = _is_internal(cls)
 
     @staticmethod
     def forward(ctx: Context, *args: Any, **kwargs: Any) -> Any:
@@ -213,58 +266,150 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         from deepgrad.tensor import Tensor
 
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         ctx = Context(cls)
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         record = _grad_enabled and any(needs)
-        if record:
-            ctx.needs_input_grad = needs
+        ctx.needs_input_grad = needs if record else (False,) * len(args)
+        if cls._on_arrays:
+            arrays = [a._array if isinstance(a, Tensor) else a for a in args]
+            out = cls.forward(ctx, *arrays, **kwargs)
         else:
-            ctx.needs_input_grad = (False,) * len(args)
-        out = cls.forward(ctx, *arrays, **kwargs)
+            out = _forward_on_tensors(cls, ctx, args, kwargs)
+        if type(out) is not np.ndarray:  # NumPy turns 0-d results into scalars
+            out = backend.xp.asarray(out)
         if _anomaly_enabled:
             ctx.created_at = _user_frame()
             _check_finite(cls.__name__, "forward output", [out], ctx.created_at)
         result = Tensor(out, _copy=False)
-        if record:
-            ctx.inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
+        if cls.view_fn is not None:
+            _link_view(result, args[0], cls.view_fn(ctx, out.shape))
+        if record and out.dtype.kind in "fc":
+            ctx.edges = tuple(
+                (a._grad_node(), a.shape) if need else None
+                for a, need in zip(args, needs, strict=True))
+            if ctx.saved_tensors:
+                ctx.saved_versions = _saved_versions(ctx.saved_tensors, args, result)
             result.requires_grad = True
             result.grad_fn = ctx
         return result
 
 
-def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Non-leaf and leaf tensors reachable from ``roots``, outputs first.
+def _forward_on_tensors(cls: type[Function], ctx: Context, args: Sequence[Any],
+                        kwargs: dict[str, Any]) -> Any:
+    """Run a user-defined (torch-style) forward on detached tensors, without a graph."""
+    from deepgrad.tensor import Tensor
+
+    inputs = [a.detach() if isinstance(a, Tensor) else a for a in args]
+    with no_grad():
+        out = cls.forward(ctx, *inputs, **kwargs)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{cls.__name__}.forward must return a Tensor, got "
+                        f"{type(out).__name__}")
+    return out._array
+
+
+def _link_view(result: Tensor, source: Any, view_fn: Callable[[Any], Any]) -> None:
+    """Make ``result`` a view of ``source`` when its array really shares source's memory."""
+    from deepgrad.tensor import Tensor
+
+    if not isinstance(source, Tensor) or result._array.base is None \
+            or not np.may_share_memory(result._array, source._array):
+        return
+    result._version_counter = source._version_counter
+    parent_fn = source._view_fn
+    result._base = source if source._base is None else source._base
+    result._view_fn = view_fn if parent_fn is None else _compose(parent_fn, view_fn)
+
+
+def _compose(first: Callable[[Any], Any], then: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda array: then(first(array))
+
+
+def _saved_versions(saved: Sequence[Any], args: Sequence[Any],
+                    result: Tensor) -> tuple[tuple[Any, ...], ...]:
+    """For each saved array that is (a view of) an input or the output: the version counter
+    it belongs to, its version now, and where it came from (for the error message)."""
+    from deepgrad.tensor import Tensor
+
+    tracked: list[tuple[Any, ...]] = []
+    for s in saved:
+        if isinstance(s, Tensor):
+            s = s._array
+        if type(s) is not np.ndarray:
+            continue
+        if s is result._array:
+            tracked.append((result._version_counter, 0, "output 0", s.dtype, s.shape))
+            continue
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor) and (s is a._array or (
+                    s.base is not None and np.may_share_memory(s, a._array))):
+                counter = a._version_counter
+                tracked.append((counter, counter.value, f"input {i}", a.dtype, a.shape))
+                break
+    return tuple(tracked)
+
+
+def _check_versions(ctx: Context) -> None:
+    for counter, version, where, dtype, shape in ctx.saved_versions:
+        if counter.value != version:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by "
+                f"an inplace operation: [{dtype} {list(shape)}], which is {where} of "
+                f"{ctx.name()}, is at version {counter.value}; expected version {version} "
+                f"instead. Hint: the in-place change (x.add_(...), x[...] = ..., x += ..., an "
+                f"optimizer step) happened after the forward that saved it; use an "
+                f"out-of-place op (x = x + ...) or .clone() the tensor first.")
+
+
+def _topological_order(roots: Sequence[Any]) -> list[Any]:
+    """Graph nodes reachable from ``roots`` (nodes), outputs first.
 
     Iterative depth-first search with an explicit stack, so a chain of many
     thousands of ops never touches Python's recursion limit.
     """
-    order: list[Tensor] = []
+    order: list[Any] = []
     visited: set[int] = set()
     for root in roots:
         if id(root) in visited:
             continue
-        stack: list[tuple[Tensor, bool]] = [(root, False)]
+        stack: list[tuple[Any, bool]] = [(root, False)]
         while stack:
-            tensor, expanded = stack.pop()
+            node, expanded = stack.pop()
             if expanded:
-                order.append(tensor)
+                order.append(node)
                 continue
-            if id(tensor) in visited:
+            if id(node) in visited:
                 continue
-            visited.add(id(tensor))
-            stack.append((tensor, True))
-            ctx = tensor.grad_fn
-            if ctx is not None:
-                for parent in ctx.inputs:
-                    if parent is not None and parent.requires_grad and id(parent) not in visited:
-                        stack.append((parent, False))
+            visited.add(id(node))
+            stack.append((node, True))
+            for edge in node.edges:
+                if edge is not None and id(edge[0]) not in visited:
+                    stack.append((edge[0], False))
     order.reverse()
     return order
 
 
 def _as_tuple(grads: Any) -> tuple[Any, ...]:
     return grads if isinstance(grads, tuple) else (grads,)
+
+
+def _run_hooks(hooks: Sequence[Callable[[Tensor], Any]], grad: Any) -> Any:
+    from deepgrad.tensor import Tensor
+
+    for hook in hooks:
+        replaced = hook(Tensor(grad, _copy=False))
+        if replaced is not None:
+            grad = replaced._array if isinstance(replaced, Tensor) else replaced
+    return grad
+
+
+def _call_backward(ctx: Context, grad: Any) -> tuple[Any, ...]:
+    if ctx.fn._on_arrays:
+        return _as_tuple(ctx.fn.backward(ctx, grad))
+    from deepgrad.tensor import Tensor
+
+    out = _as_tuple(ctx.fn.backward(ctx, Tensor(grad, _copy=False)))
+    return tuple(g._array if isinstance(g, Tensor) else g for g in out)
 
 
 def run_backward(
@@ -280,32 +425,41 @@ def run_backward(
     ``inputs`` the gradients of those tensors are returned instead
     (``autograd.grad``), leaving every ``.grad`` untouched.
     """
-    from deepgrad.tensor import Tensor
-
     grads: dict[int, Any] = {}
+    root_nodes = []
     for root, grad in zip(roots, root_grads, strict=True):
-        key = id(root)
+        node = root._grad_node()
+        root_nodes.append(node)
+        key = id(node)
         grads[key] = grad if key not in grads else grads[key] + grad
-    wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else {}
+    wanted = {id(t._grad_node()): i for i, t in enumerate(inputs)} if inputs is not None else {}
     found: list[Any] = [None] * len(wanted)
 
     with no_grad():
-        for tensor in _topological_order(roots):
-            grad = grads.pop(id(tensor), None)
+        for node in _topological_order(root_nodes):
+            grad = grads.pop(id(node), None)
             if grad is None:
                 continue
-            for hook in tensor._hooks:
-                replaced = hook(Tensor(grad, _copy=False))
-                if replaced is not None:
-                    grad = replaced.data if isinstance(replaced, Tensor) else replaced
-            if id(tensor) in wanted:
-                found[wanted[id(tensor)]] = grad
-            ctx = tensor.grad_fn
-            if ctx is None or tensor._retains_grad:
-                if accumulate and (ctx is None or tensor._retains_grad):
-                    _accumulate_into(tensor, grad)
-                if ctx is None:
-                    continue
+            if type(grad) is not np.ndarray:
+                grad = backend.xp.asarray(grad)
+            if isinstance(node, AccumulateGrad):
+                variable = node.variable
+                if variable._hooks:
+                    grad = _run_hooks(variable._hooks, grad)
+                if id(node) in wanted:
+                    found[wanted[id(node)]] = grad
+                if accumulate:
+                    _accumulate_into(variable, grad)
+                continue
+            ctx = node
+            if ctx.hooks:
+                grad = _run_hooks(ctx.hooks, grad)
+            if id(ctx) in wanted:
+                found[wanted[id(ctx)]] = grad
+            if accumulate and ctx.retained is not None:
+                retained = ctx.retained()
+                if retained is not None:
+                    _accumulate_into(retained, grad)
             if ctx.freed:
                 raise RuntimeError(
                     f"backward: trying to backward through the graph a second time "
@@ -313,24 +467,27 @@ def run_backward(
                     f"backward. Call .backward(retain_graph=True) the first time if you "
                     f"need to backward twice."
                 )
-            input_grads = _as_tuple(ctx.fn.backward(ctx, grad))
-            if len(input_grads) != len(ctx.inputs):
+            if ctx.saved_versions:
+                _check_versions(ctx)
+            input_grads = _call_backward(ctx, grad)
+            if len(input_grads) != len(ctx.edges):
                 raise RuntimeError(
                     f"{ctx.fn.__name__}.backward returned {len(input_grads)} gradients, "
-                    f"expected {len(ctx.inputs)} (one per input)"
+                    f"expected {len(ctx.edges)} (one per input)"
                 )
             if _anomaly_enabled:
                 _check_finite(ctx.fn.__name__, "backward gradient", input_grads, ctx.created_at)
             if not retain_graph:
                 ctx.saved_tensors = ()
                 ctx.freed = True
-            for parent, parent_grad in zip(ctx.inputs, input_grads, strict=True):
-                if parent is None or parent_grad is None or not parent.requires_grad:
+            for edge, parent_grad in zip(ctx.edges, input_grads, strict=True):
+                if edge is None or parent_grad is None:
                     continue
-                if parent_grad.shape != parent.shape:
+                parent, shape = edge
+                if parent_grad.shape != shape:
                     raise RuntimeError(
                         f"{ctx.fn.__name__}.backward: gradient shape {parent_grad.shape} "
-                        f"does not match input shape {parent.shape}"
+                        f"does not match input shape {shape}"
                     )
                 key = id(parent)
                 previous = grads.get(key)
@@ -343,14 +500,16 @@ def _accumulate_into(tensor: Tensor, grad: Any) -> None:
 
     if grad.dtype != tensor.dtype:
         grad = grad.astype(tensor.dtype)
-    if tensor.grad is None:
+    current = tensor._grad
+    if current is None:
         # Own the array: a gradient routed unchanged (add, reshape) may alias
         # another tensor's gradient, and optimizers update .grad in place.
-        tensor.grad = Tensor(grad.copy(), _copy=False)
-    elif tensor.grad.data.flags.writeable:
-        tensor.grad.data += grad
+        tensor._grad = Tensor(backend.xp.array(grad, copy=True), _copy=False)
+    elif current._array.flags.writeable:
+        current._array += grad
+        current._version_counter.value += 1
     else:
-        tensor.grad.data = tensor.grad.data + grad
+        current._array = current._array + grad
 
 
 def grad(
@@ -400,15 +559,15 @@ def _initial_grad(output: Tensor, gradient: Any, where: str) -> Any:
             f"did you forget requires_grad=True on an input, or run it under no_grad()?"
         )
     if gradient is None:
-        if output.data.size != 1:
+        if output._array.size != 1:
             raise RuntimeError(
                 f"{where}: grad can be implicitly created only for scalar outputs; "
                 f"got shape {tuple(output.shape)}. Pass gradient= with that shape, "
                 f"or reduce first (e.g. .sum())."
             )
-        return backend.xp.ones_like(output.data)
-    g = gradient.data if isinstance(gradient, Tensor) else backend.xp.asarray(gradient)
-    if g.shape != output.data.shape:
+        return backend.xp.ones_like(output._array)
+    g = gradient._array if isinstance(gradient, Tensor) else backend.xp.asarray(gradient)
+    if g.shape != output._array.shape:
         raise RuntimeError(
             f"{where}: gradient has shape {tuple(g.shape)}, expected the output's shape "
             f"{tuple(output.shape)}"
@@ -417,15 +576,31 @@ def _initial_grad(output: Tensor, gradient: Any, where: str) -> Any:
 
 
 def backward(
-    tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None, retain_graph: bool = False
+    tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
+    retain_graph: bool | None = None, create_graph: bool = False,
+    inputs: Tensor | Sequence[Tensor] | None = None,
 ) -> None:
-    """``torch.autograd.backward``: backward from several outputs at once."""
+    """``torch.autograd.backward``: backward from several outputs at once; with ``inputs``,
+    only those tensors' ``.grad`` grow."""
     from deepgrad.tensor import Tensor
 
+    if create_graph:
+        raise NotImplementedError(
+            "backward: create_graph=True (double backward) is not supported yet")
     outs = [tensors] if isinstance(tensors, Tensor) else list(tensors)
-    gs = [None] * len(outs) if grad_tensors is None else list(grad_tensors)
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        gs = [grad_tensors] + [None] * (len(outs) - 1)
+    else:
+        gs = list(grad_tensors)
     roots = [_initial_grad(o, g, "backward") for o, g in zip(outs, gs, strict=True)]
-    run_backward(outs, roots, retain_graph)
+    if inputs is None:
+        run_backward(outs, roots, bool(retain_graph))
+        return
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    found = run_backward(outs, roots, bool(retain_graph), inputs=ins, accumulate=False)
+    for tensor, g in zip(ins, found, strict=True):
+        if g is not None:
+            _accumulate_into(tensor, g)
 
 
 def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -23,7 +23,7 @@ class GradcheckError(AssertionError):
 def _scalarize(out: Any, weights: list[np.ndarray]) -> float:
     """Collapse outputs to one number by a fixed random projection."""
     outs = out if isinstance(out, (tuple, list)) else (out,)
-    return float(sum(np.sum(o.data.astype(np.float64) * w) for o, w in zip(outs, weights,
+    return float(sum(np.sum(o._array.astype(np.float64) * w) for o, w in zip(outs, weights,
                                                                                 strict=True)))
 
 
@@ -68,11 +68,11 @@ def gradcheck(
             return _scalarize(fn(*inputs), weights)
 
     for index, (x, g) in enumerate(zip(tensors, analytic, strict=True)):
-        grad = np.zeros(x.shape) if g is None else g.data
-        original = x.data.copy()
-        if x.data.size <= max_elements:
+        grad = np.zeros(x.shape) if g is None else g._array
+        original = x._array.copy()
+        if x._array.size <= max_elements:
             numeric = np.zeros(x.shape)
-            flat = x.data.reshape(-1)
+            flat = x._array.reshape(-1)
             for j in range(flat.size):
                 keep = flat[j]
                 flat[j] = keep + eps
@@ -88,7 +88,7 @@ def gradcheck(
                        f"{bad.size} gradient entries differ; first at flat index {j}: "
                        f"analytic {grad.reshape(-1)[j]:.8g} vs numeric "
                        f"{numeric.reshape(-1)[j]:.8g}")
-                x.data[...] = original
+                x._array[...] = original
                 if raise_exception:
                     raise GradcheckError(msg)
                 return False
@@ -96,11 +96,11 @@ def gradcheck(
             for _ in range(n_directions):
                 v = rng.standard_normal(x.shape)
                 v /= np.linalg.norm(v)
-                x.data[...] = original + eps * v
+                x._array[...] = original + eps * v
                 plus = f()
-                x.data[...] = original - eps * v
+                x._array[...] = original - eps * v
                 minus = f()
-                x.data[...] = original
+                x._array[...] = original
                 numeric_d = (plus - minus) / (2 * eps)
                 analytic_d = float(np.sum(grad * v))
                 if not np.isclose(analytic_d, numeric_d, atol=atol, rtol=rtol):

@@ -94,8 +94,8 @@ class _Encoder:
 
     def encode(self, obj: Any, path: str = "") -> Any:
         if isinstance(obj, Tensor):
-            node = self._array(obj.data if isinstance(obj.data, np.ndarray)
-                               else np.asarray(obj.data), path)
+            node = self._array(obj._array if isinstance(obj._array, np.ndarray)
+                               else np.asarray(obj._array), path)
             node["tensor"] = True
             if obj.requires_grad:
                 node["requires_grad"] = True

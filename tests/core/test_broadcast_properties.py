@@ -23,7 +23,7 @@ def test_binary_broadcast_forward_and_unbroadcast_backward(shapes, seed: int) ->
     b = deepgrad.tensor(b_np, requires_grad=True)
     out = a * b + a
     assert out.shape == tuple(out_shape)
-    np.testing.assert_allclose(out.data, a_np * b_np + a_np)
+    np.testing.assert_allclose(out.data.numpy(), a_np * b_np + a_np)
     out.sum().backward()
     assert a.grad.shape == tuple(sa) and b.grad.shape == tuple(sb)
     # d/da sum(a*b + a) = sum over broadcast copies of (b + 1)
@@ -31,9 +31,9 @@ def test_binary_broadcast_forward_and_unbroadcast_backward(shapes, seed: int) ->
     expect_b = np.broadcast_to(a_np, out_shape)
     from deepgrad.ops.elementwise import unbroadcast
 
-    np.testing.assert_allclose(a.grad.data, unbroadcast(np.array(expect_a), tuple(sa)))
-    np.testing.assert_allclose(b.grad.data, unbroadcast(np.array(expect_b), tuple(sb)))
-    np.testing.assert_allclose(a.grad.data.sum(), expect_a.sum())
+    np.testing.assert_allclose(a.grad.data.numpy(), unbroadcast(np.array(expect_a), tuple(sa)))
+    np.testing.assert_allclose(b.grad.data.numpy(), unbroadcast(np.array(expect_b), tuple(sb)))
+    np.testing.assert_allclose(a.grad.data.numpy().sum(), expect_a.sum())
 
 
 @settings(max_examples=60, deadline=None)
@@ -51,8 +51,8 @@ def test_reductions_match_numpy(shape, data) -> None:
     axes = tuple(dims)
     for name, ref in [("sum", np.sum), ("mean", np.mean), ("amax", np.max)]:
         out = getattr(x, name)(dim=axes, keepdim=keepdim)
-        np.testing.assert_allclose(out.data, ref(x_np, axis=axes, keepdims=keepdim))
+        np.testing.assert_allclose(out.data.numpy(), ref(x_np, axis=axes, keepdims=keepdim))
     out = x.mean(dim=axes, keepdim=keepdim)
     out.sum().backward()
     count = np.prod([shape[d] for d in axes])
-    np.testing.assert_allclose(x.grad.data, np.full(shape, 1.0 / count))
+    np.testing.assert_allclose(x.grad.data.numpy(), np.full(shape, 1.0 / count))

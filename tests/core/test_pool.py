@@ -128,7 +128,7 @@ def test_pool_keeps_dtype_and_channels_last(name: str) -> None:
                  padding=1)
     out = getattr(F, name)(x, 2)
     assert out.dtype == np.float32
-    assert out.data.strides[1] < out.data.strides[3]  # NHWC memory
+    assert out.data.numpy().strides[1] < out.data.numpy().strides[3]  # NHWC memory
     out.sum().backward()
     for dtype in (np.float32, np.float64):
         y = deepgrad.tensor(np.ones((1, 2, 4, 4), dtype), requires_grad=True)

@@ -30,10 +30,10 @@ def test_metadata_and_conversion() -> None:
     with pytest.raises(RuntimeError, match="detach"):
         x.numpy()
     d = x.detach()
-    assert not d.requires_grad and d.data is x.data
+    assert not d.requires_grad and d.data.numpy() is x.data.numpy()
     assert "requires_grad=True" in repr(x)
     assert "grad_fn=<MulBackward>" in repr(x * 2)
-    with pytest.raises(ValueError, match="one-element"):
+    with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
         x.item()
 
 

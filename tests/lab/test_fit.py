@@ -200,4 +200,4 @@ def test_regression_with_flat_targets_does_not_broadcast() -> None:
         model.parameters(), lr=0.1), epochs=30, batch_size=16, verbose=0)
     assert "val_mae" in history.last  # the regression default
     assert history["val_loss"][-1] < 1e-3
-    np.testing.assert_allclose(model.weight.data.ravel(), [1.0, -2.0, 0.5], atol=0.02)
+    np.testing.assert_allclose(model.weight.data.numpy().ravel(), [1.0, -2.0, 0.5], atol=0.02)

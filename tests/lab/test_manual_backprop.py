@@ -38,10 +38,10 @@ def autograd_grads(mb, p, X, y, kind: str, reg: float) -> tuple[float, dict[str,
     loss = F.cross_entropy(out, deepgrad.tensor(y)) + reg / 2 * ((w1 * w1).sum() + (w2 * w2).sum())
     loss.backward()
     grads = {
-        "W1": model.fc1.weight.grad.data.T,
-        "b1": model.fc1.bias.grad.data,
-        "W2": model.fc2.weight.grad.data.T,
-        "b2": model.fc2.bias.grad.data,
+        "W1": model.fc1.weight.grad.data.numpy().T,
+        "b1": model.fc1.bias.grad.data.numpy(),
+        "W2": model.fc2.weight.grad.data.numpy().T,
+        "b2": model.fc2.bias.grad.data.numpy(),
     }
     return float(loss.item()), grads
 

@@ -49,13 +49,13 @@ def test_forward_shapes(name: str) -> None:
         y = model(x)
     if spec.task == "autoencoder":
         assert tuple(y.shape) == (2, *spec.input_shape)
-        assert 0.0 <= float(y.data.min()) and float(y.data.max()) <= 1.0
+        assert 0.0 <= float(y.data.numpy().min()) and float(y.data.numpy().max()) <= 1.0
     else:
         assert tuple(y.shape) == (2, 10 if name != "moons-net" else 2)
 
 
 def test_mnist_cnn_layer_table_matches_report_001() -> None:
-    sizes = {n: p.data.size for n, p in zoo.get_model("mnist-cnn").named_parameters()}
+    sizes = {n: p.data.numpy().size for n, p in zoo.get_model("mnist-cnn").named_parameters()}
     assert sizes == {
         "conv1.weight": 800, "conv1.bias": 32, "conv2.weight": 51200, "conv2.bias": 64,
         "fc1.weight": 3211264, "fc1.bias": 1024, "fc2.weight": 10240, "fc2.bias": 10,
@@ -63,7 +63,7 @@ def test_mnist_cnn_layer_table_matches_report_001() -> None:
 
 
 def test_cifar_cnn_layer_table_matches_report_001() -> None:
-    sizes = {n: p.data.size for n, p in zoo.get_model("cifar-cnn").named_parameters()}
+    sizes = {n: p.data.numpy().size for n, p in zoo.get_model("cifar-cnn").named_parameters()}
     assert sizes == {
         "conv1.weight": 1728, "conv1.bias": 64, "conv2.weight": 73728, "conv2.bias": 128,
         "conv3.weight": 294912, "conv3.bias": 256, "fc1.weight": 131072, "fc1.bias": 128,
@@ -106,7 +106,8 @@ def test_selectable_activation_and_pooling() -> None:
 
 def test_inits_follow_their_definition() -> None:
     deepgrad.manual_seed(0)
-    w = zoo.get_model("mlp", widths=[3072, 100, 10], init="normal", init_std=1e-4).fc1.weight.data
+    w = zoo.get_model("mlp", widths=[3072, 100, 10], init="normal",
+                      init_std=1e-4).fc1.weight.data.numpy()
     assert abs(w.std() - 1e-4) < 5e-6 and abs(w.mean()) < 1e-5
     w = zoo.get_model(
         "mlp", widths=[3072, 100, 10], init="uniform", init_scale=0.01
@@ -114,16 +115,17 @@ def test_inits_follow_their_definition() -> None:
     assert w.min() >= -0.01 and w.max() <= 0.01 and w.max() > 0.0099
     xav = zoo.get_model("mlp", widths=[300, 300, 10], init="xavier").fc1
     bound = np.sqrt(6 / 600)
-    assert np.abs(xav.weight.data).max() <= bound and np.all(xav.bias.data == 0)
-    lecun = zoo.get_model("moons-net", hidden=2000).fc1.weight.data  # N(0, 1/fan_in), fan_in=2
+    assert np.abs(xav.weight.data.numpy()).max() <= bound and np.all(xav.bias.data.numpy() == 0)
+    # N(0, 1/fan_in), fan_in=2
+    lecun = zoo.get_model("moons-net", hidden=2000).fc1.weight.data.numpy()
     assert abs(lecun.std() - 1 / np.sqrt(2)) < 0.03
 
 
 def test_same_seed_same_weights() -> None:
     deepgrad.manual_seed(3)
-    a = zoo.get_model("tutorial-cnn").conv1.weight.data.copy()
+    a = zoo.get_model("tutorial-cnn").conv1.weight.data.numpy().copy()
     deepgrad.manual_seed(3)
-    b = zoo.get_model("tutorial-cnn").conv1.weight.data
+    b = zoo.get_model("tutorial-cnn").conv1.weight.data.numpy()
     np.testing.assert_array_equal(a, b)
 
 

@@ -40,16 +40,16 @@ def compare(make: Callable[[Any], Any], shape: tuple[int, ...], *, train: bool =
         xd = deepgrad.tensor(x, requires_grad=True)
     out_t, out_d = theirs(xt), ours(xd)
     assert tuple(out_d.shape) == tuple(out_t.shape)
-    np.testing.assert_allclose(out_d.data, out_t.detach().numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(out_d.data.numpy(), out_t.detach().numpy(), rtol=RTOL, atol=ATOL)
     if out_t.requires_grad:
         w = rng.standard_normal(out_t.shape).astype(np.float32)
         out_t.backward(torch.from_numpy(w))
         out_d.backward(deepgrad.tensor(w))
         if ints is None:
-            np.testing.assert_allclose(xd.grad.data, xt.grad.numpy(), rtol=1e-3, atol=1e-4)
+            np.testing.assert_allclose(xd.grad.data.numpy(), xt.grad.numpy(), rtol=1e-3, atol=1e-4)
         for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters(),
                                      strict=True):
-            np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-3, atol=1e-4,
+            np.testing.assert_allclose(p.grad.data.numpy(), q.grad.numpy(), rtol=1e-3, atol=1e-4,
                                        err_msg=f"gradient of {name}")
     for key, value in theirs.state_dict().items():  # running stats moved the same way
         np.testing.assert_allclose(ours.state_dict()[key], value.numpy(), rtol=1e-5,
@@ -118,8 +118,8 @@ def test_layer_matches_torch_in_eval(name: str) -> None:
 
 def test_embedding_matches_torch() -> None:
     ours, _ = compare(lambda n: n.Embedding(10, 4, padding_idx=0), (3, 5), ints=10)
-    assert not ours.weight.grad.data[0].any()
-    assert not ours.weight.data[0].any()
+    assert not ours.weight.grad.data.numpy()[0].any()
+    assert not ours.weight.data.numpy()[0].any()
 
 
 def test_batchnorm_running_stats_over_steps_then_eval() -> None:
@@ -133,13 +133,14 @@ def test_batchnorm_running_stats_over_steps_then_eval() -> None:
             theirs(torch.from_numpy(x))
             ours(deepgrad.tensor(x))
         for key in ("running_mean", "running_var"):
-            np.testing.assert_allclose(getattr(ours, key).data, getattr(theirs, key).numpy(),
+            np.testing.assert_allclose(getattr(ours, key).data.numpy(), getattr(theirs,
+                                                                                key).numpy(),
                                        rtol=1e-5, atol=1e-6)
         assert int(ours.num_batches_tracked.item()) == 4
         ours.eval()
         theirs.eval()
         x = rng.standard_normal((2, 3, 4, 4)).astype(np.float32)
-        np.testing.assert_allclose(ours(deepgrad.tensor(x)).data,
+        np.testing.assert_allclose(ours(deepgrad.tensor(x)).data.numpy(),
                                    theirs(torch.from_numpy(x)).detach().numpy(),
                                    rtol=1e-5, atol=1e-5)
 
@@ -147,7 +148,7 @@ def test_batchnorm_running_stats_over_steps_then_eval() -> None:
 def test_batchnorm_eval_does_not_touch_running_stats() -> None:
     bn = nn.BatchNorm1d(4).eval()
     bn(deepgrad.randn(6, 4) * 5)
-    assert not bn.running_mean.data.any() and (bn.running_var.data == 1).all()
+    assert not bn.running_mean.data.numpy().any() and (bn.running_var.data.numpy() == 1).all()
     assert int(bn.num_batches_tracked.item()) == 0
 
 
@@ -175,7 +176,7 @@ def test_layernorm_bad_input() -> None:
 def test_dropout_statistics_and_eval_identity() -> None:
     layer = nn.Dropout(0.3)
     x = deepgrad.ones(200, 500)
-    y = layer(x).data
+    y = layer(x).data.numpy()
     assert abs((y == 0).mean() - 0.3) < 0.01
     np.testing.assert_allclose(np.unique(y), [0.0, 1 / 0.7], rtol=1e-6)
     layer.eval()
@@ -185,23 +186,23 @@ def test_dropout_statistics_and_eval_identity() -> None:
 
 
 def test_dropout2d_zeroes_whole_channels() -> None:
-    y = nn.Dropout2d(0.5)(deepgrad.ones(8, 16, 3, 3)).data
+    y = nn.Dropout2d(0.5)(deepgrad.ones(8, 16, 3, 3)).data.numpy()
     per_channel = y.reshape(8, 16, 9)
     assert ((per_channel == 0).all(-1) | (per_channel != 0).all(-1)).all()
 
 
 def test_dropout_is_reproducible_under_manual_seed() -> None:
     deepgrad.manual_seed(7)
-    a = nn.Dropout()(deepgrad.ones(50)).data
+    a = nn.Dropout()(deepgrad.ones(50)).data.numpy()
     deepgrad.manual_seed(7)
-    b = nn.Dropout()(deepgrad.ones(50)).data
+    b = nn.Dropout()(deepgrad.ones(50)).data.numpy()
     np.testing.assert_array_equal(a, b)
 
 
 def test_softmax_implicit_dim_warns_like_torch() -> None:
     with pytest.warns(UserWarning, match="Implicit dimension"):
         out = nn.Softmax()(deepgrad.randn(2, 3))
-    np.testing.assert_allclose(out.data.sum(1), 1, rtol=1e-6)
+    np.testing.assert_allclose(out.data.numpy().sum(1), 1, rtol=1e-6)
 
 
 LOSSES: dict[str, tuple[Callable[[Any], Any], str]] = {
@@ -237,10 +238,10 @@ def test_loss_matches_torch(name: str) -> None:
     xt, xd = torch.tensor(x, requires_grad=True), deepgrad.tensor(x, requires_grad=True)
     out_t = make(torch.nn)(xt, torch.from_numpy(target))
     out_d = make(nn)(xd, deepgrad.tensor(target))
-    np.testing.assert_allclose(out_d.data, out_t.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out_d.data.numpy(), out_t.detach().numpy(), rtol=1e-5, atol=1e-6)
     out_t.sum().backward()
     out_d.sum().backward()
-    np.testing.assert_allclose(xd.grad.data, xt.grad.numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(xd.grad.data.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-6)
 
 
 def test_weighted_losses_keep_weight_as_buffer() -> None:
@@ -278,7 +279,7 @@ def test_fresh_layers_are_statistically_torchs(make: Callable[[Any], Any],
     ours, theirs = make(nn), make(torch.nn)
     for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters(),
                                  strict=True):
-        a, b = p.data, q.detach().numpy()
+        a, b = p.data.numpy(), q.detach().numpy()
         assert a.shape == b.shape and a.dtype == b.dtype == np.float32
         if a.size < 1000:  # a bias: U(+-1/sqrt(fan_in)) with the weight's fan_in
             fan_in = int(np.prod(ours.weight.shape[1:]))
@@ -293,9 +294,9 @@ def test_fresh_layers_are_statistically_torchs(make: Callable[[Any], Any],
 
 def test_linear_parameters_follow_manual_seed() -> None:
     deepgrad.manual_seed(11)
-    a = nn.Linear(4, 3).weight.data.copy()
+    a = nn.Linear(4, 3).weight.data.numpy().copy()
     deepgrad.manual_seed(11)
-    np.testing.assert_array_equal(nn.Linear(4, 3).weight.data, a)
+    np.testing.assert_array_equal(nn.Linear(4, 3).weight.data.numpy(), a)
 
 
 def test_sequential_indexing_and_containers() -> None:

@@ -28,4 +28,4 @@ def test_mnist_example_loss_goes_down(tmp_path: Path, capsys) -> None:  # type: 
     model = module.CNN()
     model.load_state_dict(saved["model"])
     assert list(saved["optimizer"]["state"]) == list(range(8))
-    np.testing.assert_array_equal(model.fc2.bias.data, saved["model"]["fc2.bias"])
+    np.testing.assert_array_equal(model.fc2.bias.data.numpy(), saved["model"]["fc2.bias"])

@@ -153,7 +153,7 @@ def test_zero_grad_and_apply() -> None:
     model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
     model(deepgrad.randn(4, 3)).sum().backward()
     model.zero_grad(set_to_none=False)
-    assert all(p.grad is not None and not p.grad.data.any() for p in model.parameters())
+    assert all(p.grad is not None and not p.grad.data.numpy().any() for p in model.parameters())
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
     visited: list[str] = []
@@ -165,18 +165,18 @@ def test_zero_grad_and_apply() -> None:
             nn.init.zeros_(m.weight)
 
     model.apply(zero_linear)
-    assert not model[0].weight.data.any()
+    assert not model[0].weight.data.numpy().any()
 
 
 def test_state_dict_values_are_arrays_and_load_copies_in_place() -> None:
     src, dst = Block(), Block()
     state = src.state_dict()
     assert all(isinstance(v, np.ndarray) for v in state.values())
-    weight_array = dst.conv1.weight.data
+    weight_array = dst.conv1.weight.data.numpy()
     result = dst.load_state_dict({k: deepgrad.tensor(v) if i % 2 else v.astype(np.float64)
                                   for i, (k, v) in enumerate(state.items())})
     assert result.missing_keys == [] and result.unexpected_keys == []
-    assert dst.conv1.weight.data is weight_array  # copied into, not replaced
+    assert dst.conv1.weight.data.numpy() is weight_array  # copied into, not replaced
     assert dst.conv1.weight.dtype == np.float32
     for key, value in src.state_dict().items():
         np.testing.assert_array_equal(dst.state_dict()[key], value)
@@ -201,7 +201,7 @@ def test_load_state_dict_reports_every_problem_by_name() -> None:
     state["head.weight"] = np.zeros((2, 3), np.float32)
     result = model.load_state_dict(state, strict=False)
     assert result.missing_keys == ["conv1.bias"] and result.unexpected_keys == ["extra.weight"]
-    assert not model.head.weight.data.any()
+    assert not model.head.weight.data.numpy().any()
 
 
 def test_load_state_dict_from_torch_tensors() -> None:
@@ -226,11 +226,11 @@ def test_deepcopy_gives_independent_parameters() -> None:
     model = Block()
     clone = copy.deepcopy(model)
     assert isinstance(clone.conv1.weight, Parameter)
-    assert clone.conv1.weight.data is not model.conv1.weight.data
-    np.testing.assert_array_equal(clone.conv1.weight.data, model.conv1.weight.data)
+    assert clone.conv1.weight.data.numpy() is not model.conv1.weight.data.numpy()
+    np.testing.assert_array_equal(clone.conv1.weight.data.numpy(), model.conv1.weight.data.numpy())
     with deepgrad.no_grad():
         clone.conv1.weight.fill_(0.0)
-    assert model.conv1.weight.data.any()
+    assert model.conv1.weight.data.numpy().any()
 
 
 def test_to_double_and_back() -> None:
@@ -269,7 +269,8 @@ def test_forward_hooks_capture_and_replace() -> None:
     out = model(deepgrad.randn(5, 3))
     assert seen == {"relu": (5, 4)}
     expected = model[2](nn.functional.relu(model[0].bias.detach().reshape(1, 4) * 1))
-    np.testing.assert_allclose(out.data, np.broadcast_to(expected.data, (5, 2)), rtol=1e-6)
+    np.testing.assert_allclose(out.data.numpy(), np.broadcast_to(expected.data.numpy(), (5, 2)),
+                               rtol=1e-6)
     handle.remove()
     pre.remove()
     assert not model[1]._has_hooks and not model[0]._has_hooks
@@ -324,7 +325,7 @@ def test_backward_hook_can_replace_grad_input() -> None:
     layer.register_full_backward_hook(lambda m, gi, go: (gi[0] * 0,))
     x = deepgrad.randn(3, requires_grad=True)
     layer(x).sum().backward()
-    assert x.grad is not None and not x.grad.data.any()
+    assert x.grad is not None and not x.grad.data.numpy().any()
 
 
 def test_tensor_register_hook_captures_activation_gradient() -> None:
@@ -360,11 +361,12 @@ def test_l2_penalty_reaches_the_gradients() -> None:
     x = deepgrad.randn(4, 3)
     plain = (model(x) ** 2).mean()
     plain.backward()
-    base = model.weight.grad.data.copy()
+    base = model.weight.grad.data.numpy().copy()
     model.zero_grad()
     penalty = sum((p ** 2).sum() for name, p in model.named_parameters() if "weight" in name)
     ((model(x) ** 2).mean() + lam * penalty).backward()
-    np.testing.assert_allclose(model.weight.grad.data, base + 2 * lam * model.weight.data,
+    np.testing.assert_allclose(model.weight.grad.data.numpy(),
+                               base + 2 * lam * model.weight.data.numpy(),
                                rtol=1e-5, atol=1e-7)
 
 

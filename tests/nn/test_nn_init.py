@@ -27,15 +27,15 @@ def check_moments(values: np.ndarray, mean: float, std: float, tol: float = 0.02
 
 def test_uniform_and_normal() -> None:
     t = init.uniform_(empty(N), -0.5, 1.5)
-    assert t.data.min() >= -0.5 and t.data.max() < 1.5
-    check_moments(t.data, 0.5, 2 / math.sqrt(12))
-    check_moments(init.normal_(empty(N), 1.0, 1e-4).data, 1.0, 1e-4)  # report 000's std
+    assert t.data.numpy().min() >= -0.5 and t.data.numpy().max() < 1.5
+    check_moments(t.data.numpy(), 0.5, 2 / math.sqrt(12))
+    check_moments(init.normal_(empty(N), 1.0, 1e-4).data.numpy(), 1.0, 1e-4)  # report 000's std
 
 
 def test_trunc_normal_bounds_and_moments() -> None:
     mean, std, a, b = 0.2, 0.1, 0.0, 0.35
     t = init.trunc_normal_(empty(N), mean, std, a, b)
-    assert t.data.min() >= a and t.data.max() <= b
+    assert t.data.numpy().min() >= a and t.data.numpy().max() <= b
     alpha, beta = (a - mean) / std, (b - mean) / std
     phi = statistics.NormalDist().pdf
     cdf = statistics.NormalDist().cdf
@@ -43,14 +43,14 @@ def test_trunc_normal_bounds_and_moments() -> None:
     exp_mean = mean + (phi(alpha) - phi(beta)) / z * std
     exp_var = std**2 * (1 + (alpha * phi(alpha) - beta * phi(beta)) / z
                         - ((phi(alpha) - phi(beta)) / z) ** 2)
-    check_moments(t.data, exp_mean, math.sqrt(exp_var))
+    check_moments(t.data.numpy(), exp_mean, math.sqrt(exp_var))
 
 
 def test_trunc_normal_tf_style() -> None:
     """Report 001's ``tf.truncated_normal(stddev=0.1)``: cut at two standard deviations."""
     t = init.trunc_normal_(empty(N), std=0.1, a=-0.2, b=0.2)
-    assert np.abs(t.data).max() <= 0.2
-    check_moments(t.data, 0.0, 0.1 * 0.8796, tol=0.02)  # std of N(0,1) cut at +-2
+    assert np.abs(t.data.numpy()).max() <= 0.2
+    check_moments(t.data.numpy(), 0.0, 0.1 * 0.8796, tol=0.02)  # std of N(0,1) cut at +-2
 
 
 def test_normal_quantile_is_accurate() -> None:
@@ -60,10 +60,10 @@ def test_normal_quantile_is_accurate() -> None:
 
 
 def test_constant_zeros_ones_eye() -> None:
-    assert (init.constant_(empty(3, 4), 0.25).data == 0.25).all()
-    assert not init.zeros_(empty(5)).data.any()
-    assert (init.ones_(empty(2, 2)).data == 1).all()
-    np.testing.assert_array_equal(init.eye_(empty(2, 3)).data, np.eye(2, 3))
+    assert (init.constant_(empty(3, 4), 0.25).data.numpy() == 0.25).all()
+    assert not init.zeros_(empty(5)).data.numpy().any()
+    assert (init.ones_(empty(2, 2)).data.numpy() == 1).all()
+    np.testing.assert_array_equal(init.eye_(empty(2, 3)).data.numpy(), np.eye(2, 3))
 
 
 def test_fans_match_torch() -> None:
@@ -91,19 +91,19 @@ def test_xavier() -> None:
     fan_in, fan_out = 300, 200
     std = math.sqrt(2 / (fan_in + fan_out))
     t = init.xavier_uniform_(empty(fan_out, fan_in), gain=2.0)
-    assert np.abs(t.data).max() <= 2.0 * math.sqrt(3) * std
-    check_moments(t.data, 0.0, 2.0 * std)
-    check_moments(init.xavier_normal_(empty(fan_out, fan_in)).data, 0.0, std)
+    assert np.abs(t.data.numpy()).max() <= 2.0 * math.sqrt(3) * std
+    check_moments(t.data.numpy(), 0.0, 2.0 * std)
+    check_moments(init.xavier_normal_(empty(fan_out, fan_in)).data.numpy(), 0.0, std)
 
 
 def test_kaiming() -> None:
     w = empty(250, 40, 3, 3)  # fan_in 360, fan_out 2250
     t = init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu")
-    check_moments(t.data, 0.0, math.sqrt(2) / math.sqrt(2250))
+    check_moments(t.data.numpy(), 0.0, math.sqrt(2) / math.sqrt(2250))
     t = init.kaiming_uniform_(w, a=math.sqrt(5))  # torch's Linear/Conv default
     bound = 1 / math.sqrt(360)
-    assert np.abs(t.data).max() <= bound
-    check_moments(t.data, 0.0, bound / math.sqrt(3))
+    assert np.abs(t.data.numpy()).max() <= bound
+    check_moments(t.data.numpy(), 0.0, bound / math.sqrt(3))
     with pytest.raises(ValueError, match="mode 'fan_avg' not supported"):
         init.kaiming_normal_(w, mode="fan_avg")
 
@@ -111,7 +111,7 @@ def test_kaiming() -> None:
 def test_orthogonal() -> None:
     for shape in [(6, 10), (10, 6), (4, 3, 2)]:
         t = init.orthogonal_(empty(*shape), gain=1.5)
-        flat = t.data.reshape(shape[0], -1).astype(np.float64)
+        flat = t.data.numpy().reshape(shape[0], -1).astype(np.float64)
         small = min(flat.shape)
         gram = flat @ flat.T if flat.shape[0] == small else flat.T @ flat
         np.testing.assert_allclose(gram, 2.25 * np.eye(small), atol=1e-5)
@@ -122,9 +122,9 @@ def test_init_keeps_dtype_builds_no_graph_and_follows_seed() -> None:
     init.normal_(w)
     assert w.dtype == np.float64 and w.grad_fn is None and w.requires_grad
     deepgrad.manual_seed(5)
-    a = init.xavier_uniform_(empty(3, 4)).data.copy()
+    a = init.xavier_uniform_(empty(3, 4)).data.numpy().copy()
     deepgrad.manual_seed(5)
-    np.testing.assert_array_equal(init.xavier_uniform_(empty(3, 4)).data, a)
+    np.testing.assert_array_equal(init.xavier_uniform_(empty(3, 4)).data.numpy(), a)
 
 
 def test_report_000_initialiser_study_is_expressible() -> None:
@@ -145,8 +145,8 @@ def test_report_000_initialiser_study_is_expressible() -> None:
         init.zeros_(layer.bias)
         out = layer(deepgrad.randn(8, 3072))
         assert out.shape == (8, 100), name
-        assert np.isfinite(out.data).all(), name
-    assert not out.data.any()  # zeros: every unit the same (all zero)
+        assert np.isfinite(out.data.numpy()).all(), name
+    assert not out.data.numpy().any()  # zeros: every unit the same (all zero)
 
 
 def test_init_rejects_non_tensors() -> None:

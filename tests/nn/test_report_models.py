@@ -167,10 +167,10 @@ def test_report_model_matches_torch(case: str) -> None:
     target = np.array([3, 1, 0, 9])
     out_t = theirs(torch.from_numpy(x))
     out_d = ours(deepgrad.tensor(x))
-    np.testing.assert_allclose(logits_of(out_d).data, logits_of(out_t).detach().numpy(),
+    np.testing.assert_allclose(logits_of(out_d).data.numpy(), logits_of(out_t).detach().numpy(),
                                rtol=1e-4, atol=1e-5)
     if isinstance(out_t, tuple):
-        np.testing.assert_allclose(out_d[1].data, out_t[1].detach().numpy(), rtol=1e-4,
+        np.testing.assert_allclose(out_d[1].data.numpy(), out_t[1].detach().numpy(), rtol=1e-4,
                                    atol=1e-6)
 
     loss_t = torch.nn.functional.cross_entropy(logits_of(out_t), torch.from_numpy(target))
@@ -182,7 +182,8 @@ def test_report_model_matches_torch(case: str) -> None:
     for n, p in ours.named_parameters():
         assert p.grad is not None, f"{case}: no gradient reached {n}"
         scale = float(np.abs(torch_grads[n]).max()) or 1.0
-        np.testing.assert_allclose(p.grad.data, torch_grads[n], rtol=1e-3, atol=1e-4 * scale,
+        np.testing.assert_allclose(p.grad.data.numpy(), torch_grads[n], rtol=1e-3,
+                                   atol=1e-4 * scale,
                                    err_msg=f"{case}: gradient of {n} differs from torch")
 
 

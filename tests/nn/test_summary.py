@@ -31,10 +31,10 @@ def test_summary_leaves_model_and_seed_untouched() -> None:
     model = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4), nn.Dropout())
     model[2].eval()
     deepgrad.manual_seed(3)
-    expected = deepgrad.randn(3).data
+    expected = deepgrad.randn(3).data.numpy()
     deepgrad.manual_seed(3)
     deepgrad.summary(model, (4,), verbose=0)
-    np.testing.assert_array_equal(deepgrad.randn(3).data, expected)
+    np.testing.assert_array_equal(deepgrad.randn(3).data.numpy(), expected)
     assert model.training and model[1].training and not model[2].training
     assert int(model[1].num_batches_tracked.item()) == 0
     assert all(not m._has_hooks for m in model.modules())

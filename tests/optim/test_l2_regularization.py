@@ -29,9 +29,10 @@ def test_l2_term_reaches_the_gradients() -> None:
     (dg_loss(reg, arrays) + LAM * _l2(reg)).backward()
     for p, r in zip(plain, reg, strict=True):
         assert r.grad is not None and p.grad is not None
-        np.testing.assert_allclose(r.grad.data - p.grad.data, 2 * LAM * r.data,
+        np.testing.assert_allclose(r.grad.data.numpy() - p.grad.data.numpy(),
+                                   2 * LAM * r.data.numpy(),
                                    rtol=1e-10, atol=1e-15)
-        assert np.abs(r.grad.data - p.grad.data).max() > 0
+        assert np.abs(r.grad.data.numpy() - p.grad.data.numpy()).max() > 0
 
 
 def test_l2_in_the_loss_equals_sgd_weight_decay() -> None:
@@ -47,9 +48,9 @@ def test_l2_in_the_loss_equals_sgd_weight_decay() -> None:
         dg_loss(via_decay, arrays).backward()
         opt_decay.step()
     for a, b in zip(via_loss, via_decay, strict=True):
-        np.testing.assert_allclose(a.data, b.data, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(a.data.numpy(), b.data.numpy(), rtol=1e-12, atol=1e-15)
     start = dg_params(arrays)
-    assert not np.allclose(via_loss[0].data, start[0].data)
+    assert not np.allclose(via_loss[0].data.numpy(), start[0].data.numpy())
 
 
 def test_l2_shrinks_weights_compared_with_no_regularisation() -> None:

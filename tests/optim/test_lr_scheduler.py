@@ -313,4 +313,4 @@ def test_scheduled_lr_drives_the_update() -> None:
         w.grad = dg.ones(1)
         opt.step()
         sched.step()
-    np.testing.assert_allclose(w.data, [-(1.0 + 0.5 + 0.25)])
+    np.testing.assert_allclose(w.data.numpy(), [-(1.0 + 0.5 + 0.25)])

@@ -85,8 +85,9 @@ def _parity(name: str, groups_dg: Any, groups_torch: Any, kwargs: dict[str, Any]
     run_torch(torch, opt_torch, params_torch, arrays, steps)
     for p_dg, p_torch in zip(params_dg, params_torch, strict=True):
         expected = p_torch.detach().numpy()
-        assert not np.allclose(p_dg.data, arrays_start(p_dg, arrays)), "parameter never moved"
-        np.testing.assert_allclose(p_dg.data, expected, rtol=RTOL, atol=ATOL)
+        moved = not np.allclose(p_dg.data.numpy(), arrays_start(p_dg, arrays))
+        assert moved, "parameter never moved"
+        np.testing.assert_allclose(p_dg.data.numpy(), expected, rtol=RTOL, atol=ATOL)
 
 
 def arrays_start(p: Any, arrays: Any) -> np.ndarray:
@@ -134,4 +135,4 @@ def test_lr_changed_through_param_groups_matches_torch(name: str) -> None:
         sched_torch.step()
     assert opt_dg.param_groups[0]["lr"] == pytest.approx(0.05 * 0.5 ** 5)
     for a, b in zip(p_dg, p_torch, strict=True):
-        np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(a.data.numpy(), b.detach().numpy(), rtol=RTOL, atol=ATOL)

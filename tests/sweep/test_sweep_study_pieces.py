@@ -18,12 +18,12 @@ from deepgrad.lab.zoo.common import init_linear
 def test_truncated_normal_and_zero_inits() -> None:
     layer = nn.Linear(400, 300)
     init_linear(layer, "truncated_normal", std=0.1)
-    w = layer.weight.data
+    w = layer.weight.data.numpy()
     assert np.abs(w).max() <= 0.2 + 1e-7  # nothing beyond two standard deviations
     assert 0.07 < w.std() < 0.1  # a truncated normal is narrower than its std
-    assert np.all(layer.bias.data == 0)
+    assert np.all(layer.bias.data.numpy() == 0)
     init_linear(layer, "zeros")
-    assert np.all(layer.weight.data == 0)
+    assert np.all(layer.weight.data.numpy() == 0)
 
 
 def test_mlp_batch_norm_sits_between_linear_and_activation() -> None:

@@ -13,14 +13,14 @@ import numpy as np
 
 def to_tensors(batch: Any) -> Any:
     """Wrap every array of the batch in a deepgrad Tensor, without copying (the default)."""
-    from deepgrad.tensor import Tensor  # lazy: data depends only on backend
+    from deepgrad.tensor import Tensor, as_array  # lazy: data depends only on backend
 
     if isinstance(batch, tuple | list):
         return tuple(to_tensors(b) for b in batch)
     if isinstance(batch, dict):
         return {k: to_tensors(v) for k, v in batch.items()}
     if isinstance(batch, np.ndarray):
-        return Tensor(batch)
+        return Tensor(as_array(batch), _copy=False)
     return batch
 
 

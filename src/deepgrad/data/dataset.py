@@ -20,10 +20,10 @@ Transform = Callable[[Any], Any]
 
 
 def as_array(x: Any) -> np.ndarray:
-    """The ndarray behind ``x`` (a deepgrad Tensor's ``.data``, or ``np.asarray``), uncopied."""
+    """The ndarray behind ``x`` (the array a deepgrad Tensor views, or ``np.asarray``), uncopied."""
     if isinstance(x, np.ndarray):
         return x
-    data = getattr(x, "data", None)
+    data = getattr(x, "_array", None)
     if isinstance(data, np.ndarray):
         return data
     return np.asarray(x)

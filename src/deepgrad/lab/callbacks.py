@@ -353,7 +353,7 @@ class NaNGuard(Callback):
             with np.errstate(all="ignore"):
                 for p in trainer.params:
                     if p.grad is not None:
-                        total += float(p.grad.data.sum())
+                        total += float(p.grad._array.sum())
             bad_grad = not math.isfinite(total)
         if not (bad_loss or bad_grad):
             return

@@ -4,7 +4,7 @@ Every metric takes ``(output, target)`` in that order (torchmetrics' order):
 ``output`` is what the model returned (class scores ``(N, C)``, one logit
 per sample ``(N,)``/``(N, 1)``, predicted labels as ints, or a
 reconstruction) and ``target`` the labels or the clean signal. Tensors are
-accepted and read through ``.data`` without copying.
+accepted and read without copying (the array they view).
 
 Classification scores become labels by ``argmax`` over classes; a single
 score per sample is a binary logit, positive above ``threshold`` (0 for

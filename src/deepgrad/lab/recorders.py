@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from deepgrad import autograd
-from deepgrad.tensor import Tensor
+from deepgrad.tensor import Tensor, as_array
 
 from .callbacks import Callback, Logs
 from .runs import write_npz
@@ -59,7 +59,8 @@ def eval_mode(model: Any) -> Iterator[None]:
 
 
 def _forward_in_chunks(model: Any, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    outs = [np.asarray(model(Tensor(x[i:i + chunk])).data) for i in range(0, len(x), chunk)]
+    outs = [np.asarray(model(Tensor(as_array(x[i:i + chunk]),
+                                    _copy=False))._array) for i in range(0, len(x), chunk)]
     return np.concatenate(outs) if outs else np.zeros((0,), np.float32)
 
 
@@ -80,7 +81,7 @@ def capture_activations(model: Any, x: Any, modules: list[tuple[str, Any]] | Non
                 while key in outputs:
                     k += 1
                     key = f"{path}#{k}"
-                outputs[key] = np.array(output.data, copy=True)
+                outputs[key] = np.array(output._array, copy=True)
         return hook
 
     for path, module in modules if modules is not None else leaf_modules(model):
@@ -165,9 +166,9 @@ class HistogramRecorder(Callback):
         step = trainer.step
         self.steps.append(step)
         for name, p in trainer.model.named_parameters():
-            self._record("weight", name, p.data, step)
+            self._record("weight", name, p._array, step)
             if p.grad is not None:
-                self._record("grad", name, p.grad.data, step)
+                self._record("grad", name, p.grad._array, step)
         if self.probe is not None:
             modules = leaf_modules(trainer.model)
             by_path = dict(modules)
@@ -292,7 +293,7 @@ def write_activations(path: str | Path, model: Any, inputs: np.ndarray) -> dict[
     for name, module in model.named_modules():
         weight = getattr(module, "weight", None)
         if isinstance(weight, Tensor) and weight.ndim == 4:
-            arrays[f"weights/{name or 'model'}"] = np.asarray(weight.data, dtype=np.float32)
+            arrays[f"weights/{name or 'model'}"] = np.asarray(weight._array, dtype=np.float32)
             break
     write_npz(path, arrays)
     return arrays
@@ -408,7 +409,7 @@ def write_predictions(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
 def _finite(values: Any) -> bool:
     """All gradients given (Tensors, or None for inputs without grad) are finite."""
     items = values if isinstance(values, tuple | list) else (values,)
-    return all(bool(np.isfinite(v.data).all()) for v in items if isinstance(v, Tensor))
+    return all(bool(np.isfinite(v._array).all()) for v in items if isinstance(v, Tensor))
 
 
 def trace_nonfinite(model: Any, loss_fn: Callable[[Any, Any], Any], x: Any, y: Any) -> str:
@@ -432,7 +433,7 @@ def trace_nonfinite(model: Any, loss_fn: Callable[[Any, Any], Any], x: Any, y: A
 
     def make_forward_hook(name: str) -> Callable[..., None]:
         def hook(module: Any, inputs: Any, output: Any) -> None:
-            if isinstance(output, Tensor) and not np.isfinite(output.data).all():
+            if isinstance(output, Tensor) and not np.isfinite(output._array).all():
                 if name not in bad_outputs:
                     bad_outputs.append(name)
         return hook
@@ -455,7 +456,7 @@ def trace_nonfinite(model: Any, loss_fn: Callable[[Any, Any], Any], x: Any, y: A
     try:
         with autograd.enable_grad(), np.errstate(all="ignore"):
             loss = loss_fn(model(x), y)
-            loss_value = float(np.asarray(loss.data).sum())
+            loss_value = float(np.asarray(loss._array).sum())
             loss.backward()
     except Exception as error:  # noqa: BLE001 - a broken replay still gets reported
         replay_error = f"the replay raised {type(error).__name__}: {error}"
@@ -463,7 +464,7 @@ def trace_nonfinite(model: Any, loss_fn: Callable[[Any, Any], Any], x: Any, y: A
         for handle in handles:
             handle.remove()
     bad_params = [name for name, p in params.items()
-                  if p.grad is not None and not np.isfinite(p.grad.data).all()]
+                  if p.grad is not None and not np.isfinite(p.grad._array).all()]
     for name, p in params.items():
         p.grad = saved[name]
     parts = []

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from deepgrad import autograd, backend
-from deepgrad.tensor import Tensor
+from deepgrad.tensor import Tensor, as_array
 
 from . import metrics as M
 from .callbacks import Callback, CallbackList, LearningRateScheduler, Logs
@@ -123,7 +123,7 @@ def split_batch(batch: Any) -> tuple[Any, Any]:
 
 
 def _data(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._array if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _as_tensor(x: Any) -> Tensor:
@@ -262,10 +262,10 @@ class Trainer:
             return y
         if self.loss_name in BINARY_LOSSES:
             if y.dtype.kind != "f" or y.shape != output.shape:
-                return Tensor(y.data.astype(output.dtype).reshape(output.shape))
+                return Tensor(y._array.astype(output.dtype).reshape(output.shape), _copy=False)
         elif (self.loss_name in RECONSTRUCTION_LOSSES and y.shape != output.shape
-              and y.data.size == output.data.size):
-            return Tensor(y.data.reshape(output.shape))
+              and y._array.size == output._array.size):
+            return Tensor(y._array.reshape(output.shape), _copy=False)
         return y
 
     # ---- one step ------------------------------------------------------------------
@@ -275,7 +275,7 @@ class Trainer:
         output = self.model(x)
         loss = self.loss_fn(output, self._target(y, output))
         loss.backward()
-        value = float(loss.data)
+        value = float(loss._array)
         if self.callbacks.has("on_after_backward"):
             self.batch = (x, y)
             self.callbacks.call("on_after_backward", self, {"loss": value, "step": self.step + 1})
@@ -388,17 +388,17 @@ class Trainer:
                     x, y = split_batch(batch)
                     x, y = _as_tensor(x), _as_tensor(y)
                     output = self.model(x)
-                    loss = float(self.loss_fn(output, self._target(y, output)).data)
+                    loss = float(self.loss_fn(output, self._target(y, output))._array)
                     meter.update(len(x), loss, self.batch_metrics(output, y))
                     if whole:
-                        labels.append(M.to_labels(output.data))
+                        labels.append(M.to_labels(output._array))
                         targets.append(_data(y))
                     if keep_outputs:
-                        outputs.append(np.array(output.data, copy=True))
+                        outputs.append(np.array(output._array, copy=True))
                         if not whole:
                             targets.append(_data(y))
                     if kept_inputs < keep_inputs:
-                        inputs.append(np.array(x.data[: keep_inputs - kept_inputs], copy=True))
+                        inputs.append(np.array(x._array[: keep_inputs - kept_inputs], copy=True))
                         kept_inputs += len(inputs[-1])
         finally:
             self.model.train(was_training)
@@ -424,7 +424,7 @@ class Trainer:
             with autograd.no_grad():
                 for batch in loader:
                     x, _ = split_batch(batch)
-                    outs.append(np.array(self.model(_as_tensor(x)).data, copy=True))
+                    outs.append(np.array(self.model(_as_tensor(x))._array, copy=True))
         finally:
             self.model.train(was_training)
         return np.concatenate(outs)
@@ -456,7 +456,7 @@ class Trainer:
         }
 
     def weights_finite(self) -> bool:
-        return all(bool(np.isfinite(p.data).all()) for p in self.model.parameters())
+        return all(bool(np.isfinite(p._array).all()) for p in self.model.parameters())
 
     def save_checkpoint(self, path: str | Path) -> bool:
         """Write ``checkpoint()`` atomically; refuse (keeping the old file) non-finite weights."""
@@ -627,7 +627,7 @@ def _write_model_files(run_dir: Path, model: Any, sample: np.ndarray,
     """graph.dot (one forward pass, eval mode so no dropout draws) and model.txt."""
     from .recorders import eval_mode
 
-    x = Tensor(sample[:2])
+    x = Tensor(as_array(sample[:2]), _copy=False)
     try:
         from deepgrad.viz import to_dot
 
@@ -812,7 +812,7 @@ def fit(model: Any, train_data: Any, val_data: Any = None, *, loss: Any, optimiz
     trainer.setup_metrics(*(sample if sample is not None else (None, None)))
     if checkpoint_path is not None:
         trainer.load_checkpoint(checkpoint_path)
-    params = int(sum(p.data.size for p in model.parameters()))
+    params = int(sum(p._array.size for p in model.parameters()))
 
     def write_summary(status: str, error: str | None = None) -> None:
         if run_dir is not None:

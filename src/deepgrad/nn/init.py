@@ -32,10 +32,10 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
     """Write ``values`` into ``tensor`` in place, keeping its dtype, without a graph."""
     with autograd.no_grad():
         array = backend.xp.asarray(values, dtype=tensor.dtype)
-        if tensor.data.flags.writeable:
-            tensor.data[...] = array
+        if tensor._array.flags.writeable:
+            tensor._array[...] = array
         else:
-            tensor.data = backend.xp.array(np.broadcast_to(array, tensor.shape))
+            tensor._array = backend.xp.array(np.broadcast_to(array, tensor.shape))
     return tensor
 
 

@@ -50,7 +50,7 @@ class RemovableHandle:
 def _as_array(value: Any) -> Any:
     """A state-dict value (deepgrad/torch tensor, NumPy array, number) as an array."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._array
     if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
         return value.detach().cpu().numpy()
     return np.asarray(value)
@@ -262,7 +262,7 @@ class Module:
                 raise TypeError(f"cannot assign {type(tensor).__name__} object to buffer "
                                 f"{name!r} (deepgrad.Tensor or None required)")
         if isinstance(tensor, Buffer):
-            tensor = Tensor(tensor.data, _copy=False)
+            tensor = Tensor(tensor._array, _copy=False)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers.discard(name)
@@ -401,7 +401,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad.data = np.zeros_like(param.grad.data)
+                param.grad._array = np.zeros_like(param.grad._array)
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every submodule (children first) then self: custom init."""
@@ -414,12 +414,12 @@ class Module:
         for module in self.modules():
             for param in module._parameters.values():
                 if param is not None:
-                    param.data = convert(param.data)
+                    param._array = convert(param._array)
                     if param.grad is not None:
-                        param.grad.data = convert(param.grad.data)
+                        param.grad._array = convert(param.grad._array)
             for name, buf in module._buffers.items():
                 if buf is not None:
-                    module._buffers[name].data = convert(buf.data)
+                    module._buffers[name]._array = convert(buf._array)
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
@@ -464,10 +464,10 @@ class Module:
             dot = module_prefix + ("." if module_prefix else "")
             for name, param in module._parameters.items():
                 if param is not None:
-                    result[dot + name] = param if keep_vars else param.data
+                    result[dot + name] = param if keep_vars else param._array
             for name, buf in module._buffers.items():
                 if buf is not None and name not in module._non_persistent_buffers:
-                    result[dot + name] = buf if keep_vars else buf.data
+                    result[dot + name] = buf if keep_vars else buf._array
         return result
 
     def _state_entries(self) -> OrderedDict[str, Tensor]:
@@ -521,11 +521,11 @@ class Module:
             for key, value in converted.items():
                 target = own[key]
                 if assign:
-                    target.data = backend.xp.array(value, dtype=target.dtype)
-                elif target.data.flags.writeable:
-                    np.copyto(target.data, value, casting="unsafe")
+                    target._array = backend.xp.array(value, dtype=target.dtype)
+                elif target._array.flags.writeable:
+                    np.copyto(target._array, value, casting="unsafe")
                 else:
-                    target.data = backend.xp.array(value, dtype=target.dtype)
+                    target._array = backend.xp.array(value, dtype=target.dtype)
         return IncompatibleKeys(missing, unexpected)
 
     def save(self, path: str | os.PathLike[str]) -> None:

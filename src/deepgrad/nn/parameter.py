@@ -24,7 +24,7 @@ class Parameter(Tensor):
         if data is None:
             array = backend.xp.empty((0,), dtype=backend.default_float_dtype())
         elif isinstance(data, Tensor):
-            array = data.data
+            array = data._array
         else:
             array = as_array(data)
         super().__init__(array, requires_grad=requires_grad, _copy=False)
@@ -47,6 +47,6 @@ class Buffer(Tensor):
     """Marks a tensor to be registered as a buffer when assigned to a module (torch 2.x)."""
 
     def __init__(self, data: Any, persistent: bool = True) -> None:
-        array = data.data if isinstance(data, Tensor) else as_array(data)
+        array = data._array if isinstance(data, Tensor) else as_array(data)
         super().__init__(array, _copy=False)
         self.persistent = persistent

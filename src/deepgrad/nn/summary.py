@@ -178,7 +178,7 @@ def summary(model: Module, input_size: Any = None, *, input_data: Any = None,
     params = list(model.parameters())
     result.total_params = sum(p.numel() for p in params)
     result.trainable_params = sum(p.numel() for p in params if p.requires_grad)
-    result.param_bytes = sum(p.data.nbytes for p in params)
+    result.param_bytes = sum(p._array.nbytes for p in params)
     if verbose:
         print(result)
     return result

@@ -71,7 +71,8 @@ def promote(op: str, a: Any, b: Any) -> tuple[Any, Any]:
 
 def _cast(x: Any, dtype: Any) -> Any:
     if isinstance(x, Tensor):
-        return Cast.apply(x, dtype=dtype) if x.requires_grad else Tensor(x.data.astype(dtype))
+        return Cast.apply(x, dtype=dtype) if x.requires_grad else Tensor(x._array.astype(dtype),
+                                                                         _copy=False)
     return x.astype(dtype)
 
 
@@ -84,6 +85,12 @@ class Cast(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         return (grad.astype(ctx.in_dtype),)
+
+
+def cast(x: Tensor, dtype: Any) -> Tensor:
+    """``x`` as ``dtype``; differentiable into float dtypes only (an integer cast cuts the graph,
+    as in torch)."""
+    return Cast.apply(x, dtype=dtype)
 
 
 class Clone(Function):
@@ -245,6 +252,59 @@ class Log(Function):
             return (grad / a,)
 
 
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (a,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (grad / (1 + a),)
+
+
+class Expm1(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any) -> Any:
+        out = np.expm1(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (out,) = ctx.saved_tensors
+        return (grad * (out + 1),)
+
+
+class Reciprocal(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any) -> Any:
+        with np.errstate(divide="ignore"):
+            out = np.reciprocal(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (out,) = ctx.saved_tensors
+        return (-grad * out * out,)
+
+
+class Rounding(Function):
+    """floor/ceil/round/trunc/sign: piecewise constant, so the gradient is zero (as torch)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, fn: Any) -> Any:
+        return fn(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        return (np.zeros_like(grad),)
+
+
 class Sqrt(Function):
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
@@ -392,12 +452,39 @@ def mul(input: Any, other: Any) -> Tensor:  # noqa: A002
     return _binary(Mul, "mul", input, other)
 
 
-def div(input: Any, other: Any) -> Tensor:  # noqa: A002
+def div(input: Any, other: Any, rounding_mode: str | None = None) -> Tensor:  # noqa: A002
+    """True division (integers give floats); ``rounding_mode`` "trunc" or "floor" rounds the
+    quotient and, for integer inputs, keeps their dtype (as torch)."""
+    if rounding_mode is not None:
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(f"div: expected rounding_mode to be one of None, 'trunc', or "
+                             f"'floor' but found {rounding_mode!r}")
+        a = input if isinstance(input, Tensor) else Tensor(to_operand(input, other), _copy=False)
+        b = to_operand(other, a)
+        b_array = b._array if isinstance(b, Tensor) else b
+        if a.dtype.kind in "iub" and np.asarray(b_array).dtype.kind in "iub":
+            fn = np.floor_divide if rounding_mode == "floor" else _trunc_divide
+            return Tensor(np.asarray(fn(a._array, b_array)), _copy=False)
+        quotient = div(a, b)
+        return Rounding.apply(quotient, fn=np.floor if rounding_mode == "floor" else np.trunc)
     if isinstance(input, Tensor) and input.dtype.kind in "iub" and not (
         isinstance(other, Tensor) and other.dtype.kind == "f"
     ):
         input = _cast(input, backend.default_float_dtype())
     return _binary(Div, "div", input, other)
+
+
+def _trunc_divide(a: Any, b: Any) -> Any:
+    return np.trunc(np.true_divide(a, b)).astype(np.result_type(a, b))
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
+    return div(input, other, rounding_mode="floor")
+
+
+def remainder(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """Python's modulo (the sign of the divisor), as ``torch.remainder`` and ``%``."""
+    return sub(input, mul(floor_divide(input, other), other))
 
 
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
@@ -411,7 +498,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
 def _unary(fn: type[Function]) -> Any:
     def op(input: Tensor) -> Tensor:  # noqa: A002
         if not isinstance(input, Tensor):
-            input = Tensor(input)
+            input = Tensor(as_array(input), _copy=False)
         if input.dtype.kind in "iub" and fn not in (Neg, Abs):
             input = _cast(input, backend.default_float_dtype())
         return fn.apply(input)
@@ -422,12 +509,65 @@ def _unary(fn: type[Function]) -> Any:
 
 
 neg = _unary(Neg)
+log1p = _unary(Log1p)
+expm1 = _unary(Expm1)
+reciprocal = _unary(Reciprocal)
 exp = _unary(Exp)
 log = _unary(Log)
 sqrt = _unary(Sqrt)
 abs = _unary(Abs)  # noqa: A001
 sin = _unary(Sin)
 cos = _unary(Cos)
+
+
+def log2(input: Tensor) -> Tensor:  # noqa: A002
+    return div(log(input), float(np.log(2.0)))
+
+
+def log10(input: Tensor) -> Tensor:  # noqa: A002
+    return div(log(input), float(np.log(10.0)))
+
+
+def _rounding(name: str, fn: Any) -> Any:
+    def op(input: Tensor) -> Tensor:  # noqa: A002
+        if input.dtype.kind in "iub":
+            return Tensor(np.array(input._array, copy=True), _copy=False)
+        return Rounding.apply(input, fn=fn)
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise ``{name}``; zero gradient, as torch."
+    return op
+
+
+floor = _rounding("floor", np.floor)
+ceil = _rounding("ceil", np.ceil)
+trunc = _rounding("trunc", np.trunc)
+fix = trunc
+
+
+def round(input: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001, A002
+    """Round half to even, as torch (and NumPy)."""
+    if decimals == 0:
+        return _rounding("round", np.round)(input)
+    return _rounding("round", lambda a: np.round(a, decimals))(input)
+
+
+def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:  # noqa: A002
+    """``value`` where ``mask`` is True, ``input`` elsewhere (``mask`` broadcasts)."""
+    m = mask._array if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill: expected mask to have dtype bool, got {m.dtype}")
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(f"masked_fill: only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value.ndim} dimension(s)")
+    v = value if isinstance(value, Tensor) else Tensor(to_operand(value, input), _copy=False)
+    if v.dtype != input.dtype:
+        v = _cast(v, input.dtype)
+    shape = broadcast_shape("masked_fill", tuple(m.shape), input.shape)
+    if shape != input.shape:
+        raise RuntimeError(f"masked_fill: the mask of shape {tuple(m.shape)} must broadcast to "
+                           f"the input shape {input.shape}")
+    return Where.apply(m, v, input)
 
 
 def rsqrt(input: Tensor) -> Tensor:  # noqa: A002
@@ -441,8 +581,8 @@ def square(input: Tensor) -> Tensor:  # noqa: A002
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    lo = min.data if isinstance(min, Tensor) else min
-    hi = max.data if isinstance(max, Tensor) else max
+    lo = min._array if isinstance(min, Tensor) else min
+    hi = max._array if isinstance(max, Tensor) else max
     return Clamp.apply(input, min=lo, max=hi)
 
 
@@ -458,12 +598,12 @@ def minimum(input: Tensor, other: Any) -> Tensor:  # noqa: A002
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._array if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
     like = input if isinstance(input, Tensor) else other
     if not isinstance(like, Tensor):
-        like = Tensor(as_array(input))
+        like = Tensor(as_array(input), _copy=False)
     a = input if isinstance(input, Tensor) else Tensor(to_operand(input, like), _copy=False)
     b = other if isinstance(other, Tensor) else Tensor(to_operand(other, like), _copy=False)
     a, b = promote("where", a, b)
@@ -474,8 +614,8 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
 
 def _compare(name: str, ufunc: Any) -> Any:
     def op(input: Tensor, other: Any) -> Tensor:  # noqa: A002
-        o = other.data if isinstance(other, Tensor) else other
-        x = input.data if isinstance(input, Tensor) else np.asarray(input)
+        o = other._array if isinstance(other, Tensor) else other
+        x = input._array if isinstance(input, Tensor) else np.asarray(input)
         shape_o = np.shape(o)
         broadcast_shape(name, tuple(np.shape(x)), tuple(shape_o))
         return Tensor(ufunc(x, o), _copy=False)
@@ -494,20 +634,20 @@ ge = _compare("ge", np.greater_equal)
 
 
 def sign(input: Tensor) -> Tensor:  # noqa: A002
-    return Tensor(np.sign(input.data), _copy=False)
+    return _rounding("sign", np.sign)(input)
 
 
 def isnan(input: Tensor) -> Tensor:  # noqa: A002
-    return Tensor(np.isnan(input.data), _copy=False)
+    return Tensor(np.isnan(input._array), _copy=False)
 
 
 def isfinite(input: Tensor) -> Tensor:  # noqa: A002
-    return Tensor(np.isfinite(input.data), _copy=False)
+    return Tensor(np.isfinite(input._array), _copy=False)
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:  # noqa: A002
-    return bool(np.allclose(input.data, other.data, rtol=rtol, atol=atol))
+    return bool(np.allclose(input._array, other._array, rtol=rtol, atol=atol))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
-    return input.shape == other.shape and bool((input.data == other.data).all())
+    return input.shape == other.shape and bool((input._array == other._array).all())

@@ -57,7 +57,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # 
         raise RuntimeError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), "
                            f"got shape {tuple(weight.shape)}")
     num = weight.shape[0]
-    ids = input.data
+    ids = input._array
     if ids.size and (ids.min() < 0 or ids.max() >= num):
         bad = int(ids[(ids < 0) | (ids >= num)].reshape(-1)[0])
         raise IndexError(f"embedding: index {bad} is out of range for an embedding table "
@@ -67,8 +67,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # 
     if max_norm is not None:
         with autograd.no_grad():
             used = np.unique(ids)
-            norms = np.linalg.norm(weight.data[used], ord=norm_type, axis=1)
+            norms = np.linalg.norm(weight._array[used], ord=norm_type, axis=1)
             scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
-            weight.data[used] *= scale[:, None].astype(weight.dtype)
+            weight._array[used] *= scale[:, None].astype(weight.dtype)
     return Embedding.apply(weight, ids=ids, padding_idx=padding_idx,
                            scale_grad_by_freq=scale_grad_by_freq)

@@ -8,7 +8,7 @@ import numpy as np
 
 from deepgrad.autograd import Context, Function
 from deepgrad.ops.elementwise import promote, unbroadcast
-from deepgrad.tensor import Tensor
+from deepgrad.tensor import Tensor, as_array
 
 
 class MatMul(Function):
@@ -73,7 +73,7 @@ class Linear(Function):
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     if not isinstance(other, Tensor):
-        other = Tensor(other)
+        other = Tensor(as_array(other), _copy=False)
     if input.ndim == 0 or other.ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "
                            f"{input.shape} and {other.shape}")
@@ -119,3 +119,26 @@ def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"dot: 1-D tensors expected, got {input.shape} and {other.shape}")
     return matmul(input, other)
+
+
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,  # noqa: A002
+         dtype: Any = None) -> Tensor:
+    """Vector norms as ``torch.norm``: p = 2/"fro" (the default), 1, inf, -inf, 0 or any
+    other number, over ``dim`` (all elements when None)."""
+    from deepgrad.ops import elementwise as E
+    from deepgrad.ops import reduce as R
+
+    x = input if dtype is None else E.cast(input, dtype)
+    if p in ("fro", 2, 2.0):
+        return E.sqrt(R.sum(E.mul(x, x), dim=dim, keepdim=keepdim))
+    if p == 1:
+        return R.sum(E.abs(x), dim=dim, keepdim=keepdim)
+    if p in (float("inf"), "inf"):
+        return R.amax(E.abs(x), dim=dim, keepdim=keepdim)
+    if p in (float("-inf"), "-inf"):
+        return R.amin(E.abs(x), dim=dim, keepdim=keepdim)
+    if p == 0:
+        return R.sum(E.ne(x, 0).float(), dim=dim, keepdim=keepdim)
+    if isinstance(p, (int, float)):
+        return E.pow(R.sum(E.pow(E.abs(x), float(p)), dim=dim, keepdim=keepdim), 1.0 / p)
+    raise ValueError(f"norm: unsupported p={p!r} (expected a number, 'fro', inf or -inf)")

@@ -210,9 +210,9 @@ def _class_loss(op: str, input: Tensor, target: Tensor, weight: Tensor | None,  
                 f"{op}: expected target dtype int64 (class indices), got {target.dtype}; "
                 f"use target.long(), or pass class probabilities of the input's shape "
                 f"{tuple(x.shape)}")
-        bad = (target.data != ignore_index) & ((target.data < 0) | (target.data >= c))
+        bad = (target._array != ignore_index) & ((target._array < 0) | (target._array >= c))
         if bad.any():
-            value = int(target.data[bad].reshape(-1)[0])
+            value = int(target._array[bad].reshape(-1)[0])
             raise IndexError(
                 f"{op}: target contains class index {value}, outside the valid range "
                 f"[0, {c - 1}] for input with {c} classes (ignore_index={ignore_index})")
@@ -220,7 +220,7 @@ def _class_loss(op: str, input: Tensor, target: Tensor, weight: Tensor | None,  
         if tuple(weight.shape) != (c,):
             raise ValueError(f"{op}: weight must have shape ({c},) (one per class), got "
                              f"{tuple(weight.shape)}")
-        w = weight.data.astype(x.dtype, copy=False)
+        w = weight._array.astype(x.dtype, copy=False)
     else:
         w = None
     # Rows: move the class dim last and flatten the rest, (N, C, d1..) -> (M, C).
@@ -240,7 +240,7 @@ def _class_loss(op: str, input: Tensor, target: Tensor, weight: Tensor | None,  
                               reduction=reduction, label_smoothing=float(label_smoothing),
                               fused=fused)
     else:
-        out = ClassLoss.apply(rows, target=target.data.reshape(-1), weight=w,
+        out = ClassLoss.apply(rows, target=target._array.reshape(-1), weight=w,
                               ignore_index=ignore_index, reduction=reduction,
                               label_smoothing=float(label_smoothing), fused=fused)
     if reduction == "none":
@@ -408,7 +408,7 @@ def _pointwise(op: str, kind: str, input: Tensor, target: Any, reduction: str,  
     for name in ("weight", "pos_weight"):
         if params.get(name) is not None:
             value = params[name]
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            array = value._array if isinstance(value, Tensor) else np.asarray(value)
             params[name] = array.astype(x.dtype, copy=False)
     return PointwiseLoss.apply(x, y, kind=kind, reduction=reduction, params=params)
 
@@ -451,7 +451,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if isinstance(target, Tensor) and tuple(target.shape) != tuple(x.shape):
         raise ValueError(f"binary_cross_entropy: target shape {tuple(target.shape)} must "
                          f"equal the input shape {tuple(x.shape)}")
-    data = x.data
+    data = x._array
     if data.size and (data.min() < 0 or data.max() > 1):
         raise ValueError("binary_cross_entropy: input values must be probabilities in "
                          f"[0, 1], got min {data.min():.4g} max {data.max():.4g}; apply "
@@ -479,7 +479,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         dtype = tensor.dtype if isinstance(tensor, Tensor) else type(tensor).__name__
         raise TypeError(f"one_hot: expected an integer (int64) tensor of class indices, "
                         f"got {dtype}")
-    idx = tensor.data
+    idx = tensor._array
     if num_classes == -1:
         num_classes = int(idx.max()) + 1 if idx.size else 0
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):

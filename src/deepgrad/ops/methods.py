@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deepgrad.ops import activation, elementwise, linalg, reduce, shape
+from deepgrad.ops import activation, elementwise, inplace, linalg, reduce, shape
 
 E = elementwise
 
@@ -45,6 +45,10 @@ METHODS: dict[str, Any] = {
     "__rpow__": _rpow,
     "__matmul__": linalg.matmul,
     "__rmatmul__": _reflected(linalg.matmul),
+    "__floordiv__": E.floor_divide,
+    "__rfloordiv__": _reflected(E.floor_divide),
+    "__mod__": E.remainder,
+    "__rmod__": _reflected(E.remainder),
     "__neg__": E.neg,
     "__abs__": E.abs,
     "__eq__": E.eq,
@@ -62,6 +66,19 @@ METHODS: dict[str, Any] = {
     "neg": E.neg,
     "abs": E.abs,
     "exp": E.exp,
+    "log1p": E.log1p,
+    "expm1": E.expm1,
+    "log2": E.log2,
+    "log10": E.log10,
+    "reciprocal": E.reciprocal,
+    "floor": E.floor,
+    "ceil": E.ceil,
+    "round": E.round,
+    "trunc": E.trunc,
+    "floor_divide": E.floor_divide,
+    "remainder": E.remainder,
+    "masked_fill": E.masked_fill,
+    "norm": linalg.norm,
     "log": E.log,
     "sqrt": E.sqrt,
     "rsqrt": E.rsqrt,
@@ -101,8 +118,8 @@ METHODS: dict[str, Any] = {
     "mm": linalg.matmul,
     "dot": linalg.dot,
     "reshape": lambda self, *s: shape.reshape(self, *s),
-    "view": lambda self, *s: shape.reshape(self, *s),
-    "view_as": lambda self, other: shape.reshape(self, other.shape),
+    "view": lambda self, *s: shape.view(self, *s),
+    "view_as": lambda self, other: shape.view(self, other.shape),
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "flatten": shape.flatten,
     "unflatten": shape.unflatten,
@@ -125,7 +142,7 @@ def _T(self: Any) -> Any:  # noqa: N802 - torch's name
 
 
 def attach(cls: type) -> None:
-    for name, fn in METHODS.items():
+    for name, fn in {**METHODS, **inplace.INPLACE_METHODS}.items():
         setattr(cls, name, fn)
     cls.T = property(_T)  # type: ignore[attr-defined]
     cls.mT = property(lambda self: shape.transpose(self, -2, -1))  # type: ignore[attr-defined]

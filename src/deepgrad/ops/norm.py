@@ -140,11 +140,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if t is not None and t.shape != (channels,):
             raise RuntimeError(f"batch_norm: {name} has shape {t.shape} but the input has "
                                f"{channels} channels (input shape {x.shape})")
-    rm = running_mean.data if running_mean is not None else None
-    rv = running_var.data if running_var is not None else None
+    rm = running_mean._array if running_mean is not None else None
+    rv = running_var._array if running_var is not None else None
     has_stats = rm is not None and rv is not None
     use_batch = training or not has_stats
-    if use_batch and x.data.size // max(channels, 1) <= 1:
+    if use_batch and x._array.size // max(channels, 1) <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                          f"training, got input shape {x.shape}")
     return BatchNorm.apply(x, weight, bias,

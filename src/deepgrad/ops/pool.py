@@ -330,7 +330,7 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     out = MaxPool2d.apply(x, win=win, out_hw=out_hw)
     if not return_indices:
         return squeeze(out, 0) if unbatched else out
-    _, argmax = _max_forward(x.data, win, out_hw, want_argmax=True)  # rare: recompute
+    _, argmax = _max_forward(x._array, win, out_hw, want_argmax=True)  # rare: recompute
     idx = Tensor(_max_indices(argmax, win, out_hw, x.shape[3]), _copy=False)
     return (squeeze(out, 0), squeeze(idx, 0)) if unbatched else (out, idx)
 
@@ -395,6 +395,6 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any,  # noqa: A002
         return max_pool2d(input, k, k, return_indices=return_indices)
     out = AdaptiveMaxPool2d.apply(x, out_hw=(ho, wo))
     if return_indices:
-        idx = Tensor(_adaptive_max(x.data, (ho, wo))[1], _copy=False)
+        idx = Tensor(_adaptive_max(x._array, (ho, wo))[1], _copy=False)
         return (squeeze(out, 0), squeeze(idx, 0)) if unbatched else (out, idx)
     return squeeze(out, 0) if unbatched else out

@@ -161,7 +161,7 @@ def _float(op: str, x: Tensor) -> Tensor:
 def sum(input: Tensor, dim: Dim = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # noqa: A001, A002
     axes = normalize_dims("sum", dim, input.ndim)
     if input.dtype == np.bool_:
-        input = Tensor(input.data.astype(np.int64), _copy=False)
+        input = Tensor(input._array.astype(np.int64), _copy=False)
     out = Sum.apply(input, axes=axes, keepdim=keepdim)
     return out.to(dtype) if dtype is not None else out
 
@@ -216,7 +216,7 @@ def _max_min(op: str, largest: bool, input: Tensor, dim: Any, keepdim: bool) -> 
 
         return maximum(input, dim) if largest else minimum(input, dim)
     (axis,) = normalize_dims(op, dim, input.ndim)  # type: ignore[misc]
-    indices = (np.argmax if largest else np.argmin)(input.data, axis=axis)
+    indices = (np.argmax if largest else np.argmin)(input._array, axis=axis)
     values = MaxMinDim.apply(input, dim=axis, keepdim=keepdim, indices=indices)
     idx = Tensor(np.expand_dims(indices, axis) if keepdim else indices, _copy=False)
     return values_indices(values, idx)
@@ -233,16 +233,18 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     if dim is None:
-        return Tensor(np.asarray(np.argmax(input.data), dtype=np.int64), _copy=False)
+        return Tensor(np.asarray(np.argmax(input._array), dtype=np.int64), _copy=False)
     (axis,) = normalize_dims("argmax", dim, input.ndim)  # type: ignore[misc]
-    return Tensor(np.argmax(input.data, axis=axis, keepdims=keepdim).astype(np.int64), _copy=False)
+    return Tensor(np.argmax(input._array, axis=axis, keepdims=keepdim).astype(np.int64),
+                  _copy=False)
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     if dim is None:
-        return Tensor(np.asarray(np.argmin(input.data), dtype=np.int64), _copy=False)
+        return Tensor(np.asarray(np.argmin(input._array), dtype=np.int64), _copy=False)
     (axis,) = normalize_dims("argmin", dim, input.ndim)  # type: ignore[misc]
-    return Tensor(np.argmin(input.data, axis=axis, keepdims=keepdim).astype(np.int64), _copy=False)
+    return Tensor(np.argmin(input._array, axis=axis, keepdims=keepdim).astype(np.int64),
+                  _copy=False)
 
 
 def logsumexp(input: Tensor, dim: Dim, keepdim: bool = False) -> Tensor:  # noqa: A002

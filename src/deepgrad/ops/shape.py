@@ -14,7 +14,15 @@ from deepgrad.ops.reduce import normalize_dims
 from deepgrad.tensor import Tensor, _shape_arg
 
 
+def _reshaped(shape: tuple[int, ...]) -> Any:
+    return lambda array: array.reshape(shape)
+
+
 class Reshape(Function):
+    """``reshape``/``view``: a view of the input when its memory allows, else a copy."""
+
+    view_fn = staticmethod(lambda ctx, shape: _reshaped(shape))
+
     @staticmethod
     def forward(ctx: Context, x: Any, shape: tuple[int, ...]) -> Any:
         ctx.shape = x.shape
@@ -25,9 +33,16 @@ class Reshape(Function):
         return (grad.reshape(ctx.shape),)
 
 
+def _permuted(dims: tuple[int, ...]) -> Any:
+    return lambda array: array.transpose(dims)
+
+
 class Permute(Function):
+    view_fn = staticmethod(lambda ctx, shape: _permuted(ctx.dims))
+
     @staticmethod
     def forward(ctx: Context, x: Any, dims: tuple[int, ...]) -> Any:
+        ctx.dims = dims
         ctx.inverse = tuple(np.argsort(dims))
         return x.transpose(dims)
 
@@ -36,7 +51,13 @@ class Permute(Function):
         return (grad.transpose(ctx.inverse),)
 
 
+def _expanded(shape: tuple[int, ...]) -> Any:
+    return lambda array: np.broadcast_to(array, shape)
+
+
 class Expand(Function):
+    view_fn = staticmethod(lambda ctx, shape: _expanded(shape))
+
     @staticmethod
     def forward(ctx: Context, x: Any, shape: tuple[int, ...]) -> Any:
         ctx.shape = x.shape
@@ -69,8 +90,15 @@ def _is_advanced(index: Any) -> bool:
     return any(isinstance(i, (np.ndarray, list)) for i in items)
 
 
+def _indexed(index: Any) -> Any:
+    return lambda array: array[index]
+
+
 class GetItem(Function):
-    """Indexing. The backward scatters into zeros; repeated indices accumulate."""
+    """Indexing. Basic indices (ints, slices) give a view; the backward scatters into
+    zeros, and repeated (advanced) indices accumulate."""
+
+    view_fn = staticmethod(lambda ctx, shape: _indexed(ctx.index))
 
     @staticmethod
     def forward(ctx: Context, x: Any, index: Any) -> Any:
@@ -134,12 +162,31 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
         raise RuntimeError(
             f"reshape: shape {list(target)} is invalid for input of size {size} "
             f"(input shape {input.shape})")
-    if target == input.shape:
-        return input
     return Reshape.apply(input, shape=target)
 
 
-view = reshape
+def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
+    """``reshape`` that never copies: an error when a view's memory can't be viewed so.
+
+    A tensor that is not a view may hold an op's internal layout (a pooling output in
+    channels-last order) where torch's memory is contiguous; it is made contiguous in
+    place first, so ``x.view(n, -1)`` works and shares memory as in torch.
+    """
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
+        from deepgrad.ops.elementwise import cast
+        return cast(input, shape[0])  # view(dtype): reinterpretation is not supported; cast
+    out = reshape(input, *shape)
+    if input.numel() <= 1 or np.may_share_memory(out._array, input._array):
+        return out
+    if input._base is not None:
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride (at least one "
+            f"dimension spans across two contiguous subspaces): input shape {input.shape}, "
+            f"view {tuple(out.shape)}. Use .reshape(...) instead.")
+    input._array = out._array.reshape(input.shape)
+    out._version_counter, out._base = input._version_counter, input
+    out._view_fn = _reshaped(out.shape)
+    return out
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
@@ -171,7 +218,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
-        return input
+        return Permute.apply(input, dims=tuple(range(input.ndim)))
     a, b = normalize_dims("transpose", (dim0, dim1), input.ndim)  # type: ignore[misc]
     order = list(range(input.ndim))
     order[a], order[b] = order[b], order[a]
@@ -181,7 +228,8 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
 def t(input: Tensor) -> Tensor:  # noqa: A002
     if input.ndim > 2:
         raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, got {input.ndim}")
-    return transpose(input, 0, 1) if input.ndim == 2 else input
+    return transpose(input, 0, 1) if input.ndim == 2 else Permute.apply(input,
+                                                                        dims=tuple(range(input.ndim)))
 
 
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
@@ -234,7 +282,7 @@ def _convert_index(index: Any, shape: tuple[int, ...]) -> Any:
     out = []
     for item in items:
         if isinstance(item, Tensor):
-            item = item.data
+            item = item._array
         if isinstance(item, list):
             item = np.asarray(item)
         if isinstance(item, np.ndarray) and item.dtype.kind not in "iub":
@@ -250,10 +298,7 @@ def _convert_index(index: Any, shape: tuple[int, ...]) -> Any:
 
 
 def getitem(input: Tensor, index: Any) -> Tensor:  # noqa: A002
-    idx = _convert_index(index, input.shape)
-    if not input.requires_grad:
-        return Tensor(input.data[idx], _copy=False)
-    return GetItem.apply(input, index=idx)
+    return GetItem.apply(input, index=_convert_index(index, input.shape))
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

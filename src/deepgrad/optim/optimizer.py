@@ -6,7 +6,7 @@ Subclasses only write ``_update``: one parameter's in-place NumPy update. The
 rest, shaped like ``torch.optim.Optimizer``, lives here: grouping and checking
 parameters, ``zero_grad``, and a ``state_dict`` that restores a run bit for bit.
 
-Updates run on raw arrays (``p.data``) with ufuncs writing into preallocated
+Updates run on raw arrays (``p._array``) with ufuncs writing into preallocated
 buffers (``out=``): no graph is recorded and the hot path allocates nothing.
 """
 
@@ -136,8 +136,8 @@ class Optimizer:
                              "group; each parameter may belong to one group only")
         self._validate_group(group)
         for p in tensors:
-            if not p.data.flags.writeable:  # e.g. a broadcast view: give it its own memory
-                p.data = p.data.copy()
+            if not p._array.flags.writeable:  # e.g. a broadcast view: give it its own memory
+                p._array = p._array.copy()
         self.param_groups.append(group)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
@@ -189,10 +189,10 @@ class Optimizer:
                     grad = p.grad
                     if grad.grad_fn is not None:
                         p.grad = grad = grad.detach()
-                    if grad.data.flags.writeable:
-                        grad.data.fill(0)
+                    if grad._array.flags.writeable:
+                        grad._array.fill(0)
                     else:
-                        grad.data = np.zeros_like(grad.data)
+                        grad._array = np.zeros_like(grad._array)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; ``closure`` re-evaluates the loss
@@ -207,8 +207,8 @@ class Optimizer:
                 grad_tensor = p.grad
                 if grad_tensor is None:
                     continue
-                grad = grad_tensor.data
-                param = p.data
+                grad = grad_tensor._array
+                param = p._array
                 if grad.shape != param.shape:
                     raise RuntimeError(
                         f"{type(self).__name__}.step: gradient shape {tuple(grad.shape)} does "
@@ -216,20 +216,20 @@ class Optimizer:
                 if grad.dtype != param.dtype:
                     grad = grad.astype(param.dtype)
                 if not param.flags.writeable:
-                    p.data = param = param.copy()
+                    p._array = param = param.copy()
                 self._update(p, param, grad, self.state[p], group)
         return loss
 
     def _update(self, p: Tensor, param: Any, grad: Any, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
-        """Update ``param`` (= ``p.data``) in place from ``grad``; subclasses implement it."""
+        """Update ``param`` (= ``p._array``) in place from ``grad``; subclasses implement it."""
         raise NotImplementedError
 
     def _buffers(self, p: Tensor, n: int) -> list[Any]:
         """``n`` scratch arrays shaped like ``p``, kept between steps (never in state_dict)
         so that an update allocates nothing."""
         bufs = self._scratch.get(p)
-        data = p.data
+        data = p._array
         if bufs is None or len(bufs) < n or bufs[0].shape != data.shape \
                 or bufs[0].dtype != data.dtype:
             bufs = [np.empty_like(data) for _ in range(n)]
@@ -330,7 +330,7 @@ class Optimizer:
         if field == "step":
             return int(value)
         if isinstance(value, Tensor):
-            value = value.data
+            value = value._array
         if isinstance(value, (np.ndarray, list)):
             array = np.array(value, dtype=p.dtype, copy=True)
             if array.shape != p.shape:

@@ -54,4 +54,4 @@ def get_model(name: str, **kwargs: Any) -> Any:
 
 def count_parameters(model: Any) -> int:
     """Number of trainable scalars (what the reports' parameter tables add up)."""
-    return int(sum(p.data.size for p in model.parameters() if p.requires_grad))
+    return int(sum(p._array.size for p in model.parameters() if p.requires_grad))

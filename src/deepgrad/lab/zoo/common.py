@@ -72,7 +72,7 @@ def init_linear(
         raise ValueError(f"{where}: unknown init {init!r}; expected one of {', '.join(INITS)}")
     if key == "default":
         return
-    weight = layer.weight.data
+    weight = layer.weight._array
     fan_out = weight.shape[0]
     fan_in = int(np.prod(weight.shape[1:]))
     rng = backend.get_generator()
@@ -99,4 +99,4 @@ def init_linear(
         values = rng.normal(0.0, 1.0 / math.sqrt(fan_in), weight.shape)
     weight[...] = values.astype(weight.dtype)
     if getattr(layer, "bias", None) is not None:
-        layer.bias.data[...] = 0
+        layer.bias._array[...] = 0

@@ -43,10 +43,12 @@ class _BatchNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor(xp.zeros(num_features, dtype=dt)))
-            self.register_buffer("running_var", Tensor(xp.ones(num_features, dtype=dt)))
+            self.register_buffer("running_mean", Tensor(xp.zeros(num_features, dtype=dt),
+                                                        _copy=False))
+            self.register_buffer("running_var", Tensor(xp.ones(num_features, dtype=dt),
+                                                       _copy=False))
             self.register_buffer("num_batches_tracked",
-                                 Tensor(xp.zeros((), dtype=backend.int64)))
+                                 Tensor(xp.zeros((), dtype=backend.int64), _copy=False))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -83,9 +85,9 @@ class _BatchNorm(Module):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             with autograd.no_grad():
-                self.num_batches_tracked.data += 1
+                self.num_batches_tracked._array += 1
             if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked._array)
         use_batch = self.training or not self.track_running_stats
         return batch_norm(
             input,

@@ -49,7 +49,7 @@ class Embedding(Module):
         init.normal_(self.weight)
         if self.padding_idx is not None:
             with autograd.no_grad():
-                self.weight.data[self.padding_idx] = 0
+                self.weight._array[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,

@@ -18,10 +18,10 @@ def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
 
 
 def _scale_(grad: Tensor, factor: Any) -> None:
-    if grad.data.flags.writeable:
-        np.multiply(grad.data, factor, out=grad.data, casting="unsafe")
+    if grad._array.flags.writeable:
+        np.multiply(grad._array, factor, out=grad._array, casting="unsafe")
     else:
-        grad.data = (grad.data * factor).astype(grad.dtype, copy=False)
+        grad._array = (grad._array * factor).astype(grad.dtype, copy=False)
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
@@ -34,7 +34,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     if not grads:
         return Tensor(np.zeros((), dtype=np.float32), _copy=False)
     dtype = grads[0].dtype
-    flats = [g.data.reshape(-1) for g in grads]
+    flats = [g._array.reshape(-1) for g in grads]
     if norm_type == math.inf:
         per = [np.max(np.abs(f)) if f.size else np.zeros((), f.dtype) for f in flats]
         total = np.max(np.stack(per).astype(dtype))
@@ -67,7 +67,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
     if value < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
     for g in _grads(parameters):
-        if g.data.flags.writeable:
-            np.clip(g.data, -value, value, out=g.data)
+        if g._array.flags.writeable:
+            np.clip(g._array, -value, value, out=g._array)
         else:
-            g.data = np.clip(g.data, -value, value)
+            g._array = np.clip(g._array, -value, value)
