@@ -138,8 +138,11 @@ class ArrayDataset(Dataset):
 class TensorDataset(Dataset):
     """Samples are the rows of equally long arrays (or Tensors): ``ds[i] = (a[i], b[i], ...)``.
 
-    ``transform`` applies to the first array's batch and ``target_transform``
-    to the second's, as for image datasets.
+    As torch's, ``ds[i]`` is a tuple of Tensors (0-d for a scalar row) and ``ds[i:j]``
+    (or a list of indices) a tuple of Tensors of those rows; without transforms
+    they share memory with the arrays, as torch's views do. ``transform`` applies
+    to the first array's batch and ``target_transform`` to the second's, as for
+    image datasets.
     """
 
     def __init__(
@@ -164,13 +167,38 @@ class TensorDataset(Dataset):
         """The raw arrays, uncopied."""
         return self.tensors
 
-    def get_batch(self, indices: np.ndarray) -> tuple[Any, ...]:
-        batch = [t[indices] for t in self.tensors]
+    def _transformed(self, batch: list[Any]) -> tuple[Any, ...]:
         batch[0] = _apply(self.transform, batch[0])
         if len(batch) > 1:
             batch[1] = _apply(self.target_transform, batch[1])
         return tuple(batch)
 
-    def __getitem__(self, index: int) -> tuple[Any, ...]:
+    def get_batch(self, indices: np.ndarray) -> tuple[Any, ...]:
+        """Arrays (the DataLoader's fast path: one fancy index, no Tensors yet)."""
+        return self._transformed([t[indices] for t in self.tensors])
+
+    def __getitem__(self, index: Any) -> tuple[Any, ...]:
+        from deepgrad.tensor import Tensor
+
+        from .collate import to_tensors
+
+        if isinstance(index, slice):
+            return to_tensors(self._transformed([t[index] for t in self.tensors]))
+        if isinstance(index, (list, np.ndarray, Tensor)):
+            indices = as_array(index)
+            if indices.dtype.kind not in "iub":
+                raise TypeError(f"TensorDataset: index arrays must hold ints or bools, got "
+                                f"{indices.dtype}")
+            return to_tensors(self.get_batch(indices))
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+            raise TypeError(
+                f"TensorDataset: index must be an int, a slice or a list of ints, got "
+                f"{type(index).__name__}"
+            )
         i = check_index(index, len(self), "TensorDataset")
-        return tuple(b[0] for b in self.get_batch(np.array([i])))
+        if self.transform is None and self.target_transform is None:
+            rows = [t[i, ...] for t in self.tensors]  # [i, ...]: a 0-d view, not a scalar
+        else:  # the transforms take batches: run them on a batch of one
+            rows = [b[0, ...] if isinstance(b, np.ndarray) else b[0]
+                    for b in self.get_batch(np.array([i]))]
+        return to_tensors(tuple(rows))

@@ -10,6 +10,7 @@ is ``normal_``, ``trunc_normal_``, ``uniform_``, ``xavier_*``, ``kaiming_*``, ``
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -73,6 +74,15 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
                          f"fewer than 2 dimensions (got shape {tensor.shape})")
     receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _zero_element(tensor: Tensor) -> bool:
+    """torch's kaiming_* skip a tensor with a 0 in its shape (``nn.Linear(0, 5)``), whose fan
+    may be 0, with this warning, instead of dividing by it."""
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
 
 
 def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
@@ -202,6 +212,8 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
     """He: U(-b, b) with ``b = gain * sqrt(3 / fan)``. Linear and Conv2d use it with
     ``a=sqrt(5)``, which gives torch's default ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``."""
     _check_tensor("kaiming_uniform_", tensor)
+    if _zero_element(tensor):
+        return tensor
     fan = _calculate_correct_fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
     bound = math.sqrt(3.0) * gain / math.sqrt(fan)
@@ -212,6 +224,8 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
     """He: N(0, std^2) with ``std = gain / sqrt(fan)``."""
     _check_tensor("kaiming_normal_", tensor)
+    if _zero_element(tensor):
+        return tensor
     fan = _calculate_correct_fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return normal_(tensor, 0.0, std, generator)

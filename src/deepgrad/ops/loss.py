@@ -9,6 +9,7 @@ one node that keeps the local derivatives and applies the reduction.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -405,6 +406,10 @@ def _pointwise(op: str, kind: str, input: Tensor, target: Any, reduction: str,  
     _check_reduction(op, reduction)
     y = target if target.dtype == x.dtype else target.to(x.dtype)
     broadcast_shape(op, tuple(x.shape), tuple(y.shape))
+    if y.shape != x.shape:  # torch's warning, word for word (bce refuses this earlier)
+        warnings.warn(f"Using a target size ({y.size()}) that is different to the input size "
+                      f"({x.size()}). This will likely lead to incorrect results due to "
+                      f"broadcasting. Please ensure they have the same size.", stacklevel=3)
     for name in ("weight", "pos_weight"):
         if params.get(name) is not None:
             value = params[name]
@@ -443,6 +448,17 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: 
                       beta=float(delta), huber=True)
 
 
+def _check_unit_interval(name: str, t: Tensor, hint: str) -> None:
+    """torch's "all elements of {name} should be between 0 and 1", with the range found."""
+    values = t.detach().numpy()
+    if values.size == 0:
+        return
+    low, high = values.min(), values.max()
+    if not (low >= 0 and high <= 1):  # False for NaN as well
+        raise RuntimeError(f"binary_cross_entropy: all elements of {name} should be between "
+                           f"0 and 1, got min {low:.4g} max {high:.4g}; {hint}")
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
@@ -451,11 +467,11 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if isinstance(target, Tensor) and tuple(target.shape) != tuple(x.shape):
         raise ValueError(f"binary_cross_entropy: target shape {tuple(target.shape)} must "
                          f"equal the input shape {tuple(x.shape)}")
-    data = x._array
-    if data.size and (data.min() < 0 or data.max() > 1):
-        raise ValueError("binary_cross_entropy: input values must be probabilities in "
-                         f"[0, 1], got min {data.min():.4g} max {data.max():.4g}; apply "
-                         f"sigmoid first or use binary_cross_entropy_with_logits")
+    # torch refuses both out of [0, 1] (NaN too) with a RuntimeError, the input first
+    _check_unit_interval("input", x, "apply sigmoid first or use "
+                                     "binary_cross_entropy_with_logits")
+    if isinstance(target, Tensor):
+        _check_unit_interval("target", target, "targets are probabilities or 0/1 labels")
     return _pointwise("binary_cross_entropy", "bce", x, target, reduction, size_average,
                       reduce, weight=weight)
 

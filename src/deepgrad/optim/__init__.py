@@ -10,10 +10,11 @@ from deepgrad.optim.adadelta import Adadelta
 from deepgrad.optim.adagrad import Adagrad
 from deepgrad.optim.adam import Adam, AdamW
 from deepgrad.optim.adamax import Adamax
+from deepgrad.optim.lbfgs import LBFGS
 from deepgrad.optim.nadam import NAdam
 from deepgrad.optim.optimizer import Optimizer
 from deepgrad.optim.rmsprop import RMSprop
 from deepgrad.optim.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax",
-           "NAdam", "lr_scheduler"]
+           "NAdam", "LBFGS", "lr_scheduler"]
