@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from deepgrad import autograd, backend
+from deepgrad.tensor_methods import TensorMethods
 
 Shape = tuple[int, ...]
 
@@ -54,7 +55,7 @@ def as_array(data: Any, dtype: Any = None) -> Any:
     return array
 
 
-class Tensor:
+class Tensor(TensorMethods):
     """An n-dimensional array that can record the operations applied to it."""
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "_retains_grad",
