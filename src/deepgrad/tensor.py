@@ -23,6 +23,7 @@ import numpy as np
 
 from deepgrad import autograd, backend
 from deepgrad.autograd import VersionCounter
+from deepgrad.tensor_methods import TensorMethods
 
 Shape = tuple[int, ...]
 
@@ -77,7 +78,7 @@ def as_array(data: Any, dtype: Any = None) -> Any:
     return array
 
 
-class Tensor:
+class Tensor(TensorMethods):
     """An n-dimensional array that can record the operations applied to it.
 
     ``Tensor(data)`` builds a float tensor from data and ``Tensor(2, 3)`` a
