@@ -146,8 +146,10 @@ class Tensor(TensorMethods):
                 raise TypeError(f"grad: assigned grad expected to be a Tensor or None but got "
                                 f"grad of type {type(value).__name__}")
             if value.shape != self.shape:
-                raise RuntimeError(f"grad: assigned grad has data of a different size: "
-                                   f"{list(value.shape)} for a tensor of size {list(self.shape)}")
+                raise RuntimeError(f"grad: attempting to assign a gradient of size "
+                                   f"'{list(value.shape)}' to a tensor of size "
+                                   f"'{list(self.shape)}'. Please ensure that the gradient and "
+                                   f"the tensor are the same size")
             if value.dtype != self.dtype:
                 raise RuntimeError(f"grad: assigned grad has data of a different type: "
                                    f"{value.dtype} for a tensor of type {self.dtype}")
@@ -509,6 +511,16 @@ def _node_hooks(node: Any) -> list[Any]:
         node.hooks = []
     hooks: list[Any] = node.hooks
     return hooks
+
+
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                 "bool": "Bool"}
+
+
+def scalar_type_name(dtype: np.dtype) -> str:
+    """torch's name of a dtype in messages ("Float", "Long")."""
+    return _SCALAR_NAMES.get(str(dtype), str(dtype))
 
 
 def _type_name(dtype: np.dtype) -> str:

@@ -116,7 +116,7 @@ def test_step_with_closure_returns_the_loss() -> None:
 def test_step_rejects_a_gradient_of_the_wrong_shape() -> None:
     w = dg.ones(3, requires_grad=True)
     opt = optim.SGD([w], lr=0.1)
-    with pytest.raises(RuntimeError, match="different size"):
+    with pytest.raises(RuntimeError, match="same size"):
         w.grad = dg.ones(4)  # refused at the assignment, as torch
     w._grad = dg.ones(4)  # the optimizer still checks what reaches it
     with pytest.raises(RuntimeError, match=r"SGD.step: gradient shape \(4,\)"):

@@ -20,12 +20,14 @@ Transform = Callable[[Any], Any]
 
 
 def as_array(x: Any) -> np.ndarray:
-    """The ndarray behind ``x`` (the array a deepgrad Tensor views, or ``np.asarray``), uncopied."""
+    """The ndarray behind ``x`` (the array a deepgrad Tensor views, an object with an ndarray
+    ``.data``, or ``np.asarray``), uncopied."""
     if isinstance(x, np.ndarray):
         return x
-    data = getattr(x, "_array", None)
-    if isinstance(data, np.ndarray):
-        return data
+    for name in ("_array", "data"):
+        data = getattr(x, name, None)
+        if isinstance(data, np.ndarray):
+            return data
     return np.asarray(x)
 
 

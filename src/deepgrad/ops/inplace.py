@@ -27,7 +27,7 @@ from deepgrad import autograd, backend
 from deepgrad.autograd import Context, Function
 from deepgrad.ops import activation, elementwise
 from deepgrad.ops.elementwise import unbroadcast
-from deepgrad.tensor import Tensor, as_array
+from deepgrad.tensor import Tensor, as_array, scalar_type_name
 
 E = elementwise
 
@@ -109,8 +109,9 @@ def _refuse_leaf(t: Tensor, name: str) -> None:
     if not autograd.is_grad_enabled():
         return
     if t.requires_grad and t.grad_fn is None:
+        what = "a view of a leaf Variable" if name == "__setitem__" else "a leaf Variable"
         raise RuntimeError(
-            f"{name}: a leaf Variable that requires grad is being used in an in-place "
+            f"{name}: {what} that requires grad is being used in an in-place "
             f"operation. Do it inside `with deepgrad.no_grad():` (an optimizer-style update), "
             f"or on a copy (x = x.clone()).")
     base = t._base
@@ -129,8 +130,8 @@ def _write(t: Tensor, new: Any, name: str) -> None:
             f"{list(new.shape)}")
     if new.dtype != array.dtype and not np.can_cast(new.dtype, array.dtype, "same_kind"):
         raise RuntimeError(
-            f"{name}: result type {new.dtype} can't be cast to the desired output type "
-            f"{array.dtype}")
+            f"{name}: result type {scalar_type_name(new.dtype)} can't be cast to the desired "
+            f"output type {scalar_type_name(array.dtype)}")
     if not array.flags.writeable:
         if array.size > 1 and 0 in array.strides:
             raise RuntimeError(
@@ -154,6 +155,8 @@ def _snapshot(t: Tensor) -> Tensor:
 def _rebase(t: Tensor, result: Tensor) -> None:
     """Give ``t`` (and its base, when ``t`` is a view) the history of the new values."""
     base = t._base
+    if t._retains_grad and t.grad_fn is not None:
+        t.grad_fn.retained = None  # the old node's gradient is not this tensor's any more
     if base is None:
         t.grad_fn = result.grad_fn
         t.requires_grad = result.requires_grad

@@ -102,8 +102,11 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, index: Any) -> Any:
-        ctx.shape, ctx.index, ctx.dtype = x.shape, index, x.dtype
         ctx.advanced = _is_advanced(index)
+        if not ctx.advanced:  # x[0, 2] as a 0-d view (NumPy would give a scalar copy)
+            items = index if isinstance(index, tuple) else (index,)
+            index = items if any(i is Ellipsis for i in items) else (*items, Ellipsis)
+        ctx.shape, ctx.index, ctx.dtype = x.shape, index, x.dtype
         return x[index]
 
     @staticmethod

@@ -218,6 +218,7 @@ class Optimizer:
                 if not param.flags.writeable:
                     p._array = param = param.copy()
                 self._update(p, param, grad, self.state[p], group)
+                p._version_counter.value += 1  # an in-place change, as torch: a saved graph sees it
         return loss
 
     def _update(self, p: Tensor, param: Any, grad: Any, state: dict[str, Any],
