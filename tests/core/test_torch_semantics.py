@@ -500,6 +500,16 @@ def test_every_scenario_runs_on_torch_too() -> None:
                                       {n: unexpected[n] for n in raised ^ meant_to_raise})
 
 
+@scenario
+def inplace_activations(lib: Any) -> dict[str, Any]:
+    x = lib.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    h = x * 2
+    out = lib.nn.ReLU(inplace=True)(h)
+    g = lib.nn.functional.leaky_relu(x * 1, 0.1, inplace=True)
+    (out * 3 + g).sum().backward()
+    return {"same_object": out is h, "h": h, "grad": x.grad, "version": h._version}
+
+
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_same_behaviour_as_torch(name: str) -> None:
     torch = torch_or_skip()

@@ -70,9 +70,6 @@ def test_linear_with_no_output_features() -> None:
 
 
 @pytest.mark.filterwarnings(f"ignore:{NO_OP}")
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="ops/linalg.py Linear.backward reshapes x with (-1, 0), which NumPy "
-                          "refuses for a zero-size x (owned by the ops engineer)")
 def test_linear_with_no_input_features_backward() -> None:
     layer = nn.Linear(0, 5)
     x = dg.zeros(3, 0, requires_grad=True)

@@ -37,6 +37,7 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
             tensor._array[...] = array
         else:
             tensor._array = backend.xp.array(np.broadcast_to(array, tensor.shape))
+        tensor._version_counter.value += 1  # an in-place change, as torch's init_ functions
     return tensor
 
 

@@ -172,28 +172,46 @@ class GELU(Function):
         return ((grad * local).astype(grad.dtype, copy=False),)
 
 
+def _in_place(name: str, input: Tensor, op: Any) -> Tensor:  # noqa: A002
+    """``inplace=True``: the activation written back into ``input`` (torch's ``relu_``)."""
+    from deepgrad.ops.inplace import apply_inplace
+
+    return apply_inplace(_float_input(name, input), name + "_", op)
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    if inplace:
+        return _in_place("relu", input, ReLU.apply)
     return ReLU.apply(_float_input("relu", input))
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    return Hardtanh.apply(_float_input("relu6", input), lo=0.0, hi=6.0)
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
              inplace: bool = False) -> Tensor:
+    if inplace:
+        return _in_place("hardtanh", input, lambda x: Hardtanh.apply(x, lo=min_val, hi=max_val))
     return Hardtanh.apply(_float_input("hardtanh", input), lo=min_val, hi=max_val)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    if inplace:
+        return _in_place("leaky_relu", input, lambda x: LeakyReLU.apply(x, slope=negative_slope))
     return LeakyReLU.apply(_float_input("leaky_relu", input), slope=negative_slope)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    if inplace:
+        return _in_place("elu", input, lambda x: ELU.apply(x, alpha=alpha))
     return ELU.apply(_float_input("elu", input), alpha=alpha)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    if inplace:
+        return _in_place("selu", input,
+                         lambda x: ELU.apply(x, alpha=SELU_ALPHA, scale=SELU_SCALE))
     return ELU.apply(_float_input("selu", input), alpha=SELU_ALPHA, scale=SELU_SCALE)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -63,9 +64,10 @@ class Linear(Function):
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gx = grad @ weight
-        g2 = grad.reshape(-1, grad.shape[-1])
+        rows = math.prod(grad.shape[:-1])  # not -1: a size-0 feature dim is allowed
+        g2 = grad.reshape(rows, grad.shape[-1])
         if ctx.needs_input_grad[1]:
-            gw = g2.T @ x.reshape(-1, x.shape[-1])
+            gw = g2.T @ x.reshape(rows, x.shape[-1])
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = g2.sum(axis=0)
         return (gx, gw, gb) if ctx.has_bias else (gx, gw)

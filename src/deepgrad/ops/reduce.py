@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 from collections import namedtuple
 from typing import Any
 
@@ -29,6 +30,21 @@ def normalize_dims(op: str, dim: Dim, ndim: int) -> tuple[int, ...] | None:
                 f"but got {d})")
         result.append(int(d) % builtins.max(ndim, 1))
     return tuple(result)
+
+
+def numpy_names(fn: Any) -> Any:
+    """Accept NumPy's spellings beside torch's, as torch does: ``axis`` for ``dim`` and
+    ``keepdims`` for ``keepdim``."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if "axis" in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs:
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _expand_back(grad: Any, shape: tuple[int, ...], axes: tuple[int, ...] | None,
@@ -158,6 +174,7 @@ def _float(op: str, x: Tensor) -> Tensor:
     return x
 
 
+@numpy_names
 def sum(input: Tensor, dim: Dim = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # noqa: A001, A002
     axes = normalize_dims("sum", dim, input.ndim)
     if input.dtype == np.bool_:
@@ -166,6 +183,7 @@ def sum(input: Tensor, dim: Dim = None, keepdim: bool = False, dtype: Any = None
     return out.to(dtype) if dtype is not None else out
 
 
+@numpy_names
 def mean(input: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     if input.dtype.kind != "f":
         raise TypeError(f"mean: input dtype should be floating point, got {input.dtype}; "
@@ -174,6 +192,7 @@ def mean(input: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:  # no
     return Mean.apply(input, axes=axes, keepdim=keepdim)
 
 
+@numpy_names
 def var(input: Tensor, dim: Dim = None, unbiased: bool | None = None, keepdim: bool = False,  # noqa: A002
         *, correction: int | None = None) -> Tensor:
     """Unbiased by default (Bessel's correction), as torch."""
@@ -183,6 +202,7 @@ def var(input: Tensor, dim: Dim = None, unbiased: bool | None = None, keepdim: b
     return Var.apply(_float("var", input), axes=axes, keepdim=keepdim, correction=correction)
 
 
+@numpy_names
 def std(input: Tensor, dim: Dim = None, unbiased: bool | None = None, keepdim: bool = False,  # noqa: A002
         *, correction: int | None = None) -> Tensor:
     from deepgrad.ops.elementwise import sqrt
@@ -190,12 +210,14 @@ def std(input: Tensor, dim: Dim = None, unbiased: bool | None = None, keepdim: b
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
 
+@numpy_names
 def amax(input: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     _check_nonempty("amax", input)
     return MaxMin.apply(input, axes=normalize_dims("amax", dim, input.ndim), keepdim=keepdim,
                         largest=True)
 
 
+@numpy_names
 def amin(input: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     _check_nonempty("amin", input)
     return MaxMin.apply(input, axes=normalize_dims("amin", dim, input.ndim), keepdim=keepdim,
@@ -222,15 +244,18 @@ def _max_min(op: str, largest: bool, input: Tensor, dim: Any, keepdim: bool) -> 
     return values_indices(values, idx)
 
 
+@numpy_names
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
     """``max(x)``: a scalar; ``max(x, dim)``: (values, indices); ``max(x, y)``: elementwise."""
     return _max_min("max", True, input, dim, keepdim)
 
 
+@numpy_names
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
     return _max_min("min", False, input, dim, keepdim)
 
 
+@numpy_names
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     if dim is None:
         return Tensor(np.asarray(np.argmax(input._array), dtype=np.int64), _copy=False)
@@ -239,6 +264,7 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
                   _copy=False)
 
 
+@numpy_names
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     if dim is None:
         return Tensor(np.asarray(np.argmin(input._array), dtype=np.int64), _copy=False)
@@ -247,6 +273,7 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
                   _copy=False)
 
 
+@numpy_names
 def logsumexp(input: Tensor, dim: Dim, keepdim: bool = False) -> Tensor:  # noqa: A002
     axes = normalize_dims("logsumexp", dim, input.ndim)
     return LogSumExp.apply(_float("logsumexp", input), axes=axes, keepdim=keepdim)
