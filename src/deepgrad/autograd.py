@@ -161,6 +161,8 @@ class Context:
 
     def __init__(self, fn: type[Function]) -> None:
         self.fn = fn
+        # per input: (the node its gradient goes to, or None, and its shape); None for
+        # arguments that are not tensors
         self.edges: tuple[tuple[Any, tuple[int, ...]] | None, ...] = ()
         self.needs_input_grad: tuple[bool, ...] = ()
         self.saved_tensors: tuple[Any, ...] = ()
@@ -285,7 +287,7 @@ class Function:
             _link_view(result, args[0], cls.view_fn(ctx, out.shape))
         if record and out.dtype.kind in "fc":
             ctx.edges = tuple(
-                (a._grad_node(), a.shape) if need else None
+                ((a._grad_node() if need else None), a.shape) if isinstance(a, Tensor) else None
                 for a, need in zip(args, needs, strict=True))
             if ctx.saved_tensors:
                 ctx.saved_versions = _saved_versions(ctx.saved_tensors, args, result)
@@ -383,7 +385,7 @@ def _topological_order(roots: Sequence[Any]) -> list[Any]:
             visited.add(id(node))
             stack.append((node, True))
             for edge in node.edges:
-                if edge is not None and id(edge[0]) not in visited:
+                if edge is not None and edge[0] is not None and id(edge[0]) not in visited:
                     stack.append((edge[0], False))
     order.reverse()
     return order
@@ -484,6 +486,8 @@ def run_backward(
                 if edge is None or parent_grad is None:
                     continue
                 parent, shape = edge
+                if parent is None:
+                    continue
                 if parent_grad.shape != shape:
                     raise RuntimeError(
                         f"{ctx.fn.__name__}.backward: gradient shape {parent_grad.shape} "

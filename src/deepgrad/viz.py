@@ -70,13 +70,13 @@ def to_dot(
     """
     outputs = list(output) if isinstance(output, (list, tuple)) else [output]
     param_names = {id(p): n for n, p in (params or {}).items()}
-    ids: dict[int, str] = {}
+    ids: dict[Any, str] = {}
     lines: list[str] = []
     edges: list[str] = []
     produced_shape: dict[int, tuple[int, ...]] = {}
 
     def node_id(obj: Any) -> str:
-        key = id(obj)
+        key = (id(obj[0]), obj[1]) if isinstance(obj, tuple) else id(obj)
         if key not in ids:
             ids[key] = f"n{len(ids)}"
         return ids[key]
@@ -103,23 +103,20 @@ def to_dot(
             continue
         seen.add(id(fn))
         order.append(fn)
-        inputs = getattr(fn, "inputs", ()) or ()
+        inputs = getattr(fn, "edges", ()) or ()  # per input: (node or None, shape) or None
         parents: list[Any] = []
         for k, (parent, _) in enumerate(getattr(fn, "next_functions", ())):
-            tensor = inputs[k] if k < len(inputs) else None
+            shape = inputs[k][1] if k < len(inputs) and inputs[k] is not None else None
             if parent is None:
-                if (show_inputs and tensor is not None and tensor.ndim >= 2
-                        and not tensor.requires_grad):
-                    tid = node_id(tensor)
-                    if id(tensor) not in seen:
-                        seen.add(id(tensor))
-                        label = "input" + ("\n" + _shape_text(tensor.shape) if show_shapes else "")
-                        lines.append(f"  {tid} [label={_quote(label)}, shape=ellipse, "
-                                     f"style=filled, fillcolor=\"{INPUT_FILL}\"];")
+                if show_inputs and shape is not None and len(shape) >= 2:
+                    tid = node_id((fn, k))
+                    label = "input" + ("\n" + _shape_text(shape) if show_shapes else "")
+                    lines.append(f"  {tid} [label={_quote(label)}, shape=ellipse, "
+                                 f"style=filled, fillcolor=\"{INPUT_FILL}\"];")
                     edges.append(f"  {tid} -> {node_id(fn)};")
                 continue
-            if tensor is not None and id(parent) not in produced_shape:
-                produced_shape[id(parent)] = tuple(tensor.shape)
+            if shape is not None and id(parent) not in produced_shape:
+                produced_shape[id(parent)] = tuple(shape)
             edges.append(f"  {node_id(parent)} -> {node_id(fn)};")
             parents.append(parent)
         stack.extend(reversed(parents))  # first input is visited (and drawn) first

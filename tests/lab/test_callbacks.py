@@ -161,13 +161,15 @@ class Explode(nn.Module):
 
 
 class _NaNGrad(Function):
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        return x.copy()
+    """A torch-style Function (it sees Tensors) whose backward poisons the gradient."""
 
     @staticmethod
-    def backward(ctx: Any, grad: np.ndarray) -> tuple[np.ndarray]:
-        return (grad * np.nan,)
+    def forward(ctx: Any, x: Any) -> Any:
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return grad * float("nan")
 
 
 class BadGrad(nn.Module):

@@ -424,12 +424,16 @@ class Module:
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """``to(dtype)`` converts floating parameters and buffers; device names ("cpu")
-        are accepted for course code and ignored on the CPU backend."""
+        ("cpu", ``device("cpu")``) are accepted; an accelerator is refused with the reason."""
+        from deepgrad import _device_check
+
         dtype = kwargs.get("dtype")
+        _device_check.check_device(kwargs.get("device"), "Module.to")
         for a in args:
-            if isinstance(a, str) or type(a).__name__ == "device":
+            if _device_check.is_device_like(a):
+                _device_check.check_device(a, "Module.to")
                 continue
-            dtype = a
+            dtype = a.dtype if isinstance(a, Tensor) else a
         if dtype is None:
             return self
         dt = _normalize_dtype(dtype)
@@ -445,6 +449,12 @@ class Module:
         return self.to(backend.float64)
 
     def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        from deepgrad import _device_check
+
+        _device_check.check_device("cuda", "Module.cuda")
         return self
 
     def type(self, dst_type: Any) -> Module:
