@@ -332,6 +332,9 @@ def _index_data(index: Any) -> Any:
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """Build a tensor from data, copying it (as ``torch.tensor``)."""
+    from deepgrad.devices import check_device
+
+    check_device(device, "tensor")
     array = as_array(data, dtype)
     if isinstance(data, (np.ndarray, Tensor)) and array is (data.data if isinstance(data, Tensor)
                                                            else data):

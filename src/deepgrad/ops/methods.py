@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from deepgrad.ops import activation, elementwise, linalg, reduce, shape
+from deepgrad.ops import sampling as samples
 
 E = elementwise
 
@@ -117,6 +118,8 @@ METHODS: dict[str, Any] = {
     "split": shape.split,
     "chunk": shape.chunk,
     "where": lambda self, cond, other: E.where(cond, self, other),
+    "multinomial": samples.multinomial,
+    "bernoulli": samples.bernoulli,
 }
 
 
