@@ -25,6 +25,7 @@ _attach_ops()
 
 from deepgrad import accelerator, backends, cuda  # noqa: E402
 from deepgrad.devices import device, get_default_device, set_default_device  # noqa: E402
+from deepgrad.grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
 from deepgrad.gradcheck import gradcheck  # noqa: E402
 from deepgrad.ops.activation import relu, sigmoid, tanh  # noqa: E402
 from deepgrad.ops.creation import (  # noqa: E402
@@ -79,7 +80,9 @@ from deepgrad.ops.elementwise import (  # noqa: E402
     sub,
     where,
 )
+from deepgrad.ops.histogram import histc, histogram  # noqa: E402
 from deepgrad.ops.linalg import bmm, dot, matmul, mm  # noqa: E402
+from deepgrad.ops.logical import all, any  # noqa: E402
 from deepgrad.ops.reduce import (  # noqa: E402
     amax,
     amin,
@@ -112,6 +115,7 @@ from deepgrad.ops.shape import (  # noqa: E402
     unsqueeze,
 )
 from deepgrad.random import Generator, seed  # noqa: E402
+from deepgrad.size import Size  # noqa: E402
 
 float32 = backend.float32
 float64 = backend.float64

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from deepgrad.ops import activation, elementwise, linalg, reduce, shape
+from deepgrad.ops import histogram as histograms
+from deepgrad.ops import logical as logic
 from deepgrad.ops import sampling as samples
 
 E = elementwise
@@ -118,6 +120,10 @@ METHODS: dict[str, Any] = {
     "split": shape.split,
     "chunk": shape.chunk,
     "where": lambda self, cond, other: E.where(cond, self, other),
+    "all": logic.all,
+    "any": logic.any,
+    "histc": histograms.histc,
+    "histogram": histograms.histogram,
     "multinomial": samples.multinomial,
     "bernoulli": samples.bernoulli,
 }
