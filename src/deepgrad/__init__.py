@@ -23,11 +23,15 @@ from deepgrad.tensor import Tensor, _attach_ops, from_numpy, is_tensor, tensor
 
 _attach_ops()
 
+from deepgrad import accelerator, backends, cuda  # noqa: E402
+from deepgrad.devices import device, get_default_device, set_default_device  # noqa: E402
+from deepgrad.grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
 from deepgrad.gradcheck import gradcheck  # noqa: E402
 from deepgrad.ops.activation import relu, sigmoid, tanh  # noqa: E402
 from deepgrad.ops.creation import (  # noqa: E402
     arange,
     empty,
+    empty_like,
     eye,
     full,
     full_like,
@@ -37,6 +41,7 @@ from deepgrad.ops.creation import (  # noqa: E402
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
@@ -75,7 +80,9 @@ from deepgrad.ops.elementwise import (  # noqa: E402
     sub,
     where,
 )
+from deepgrad.ops.histogram import histc, histogram  # noqa: E402
 from deepgrad.ops.linalg import bmm, dot, matmul, mm  # noqa: E402
+from deepgrad.ops.logical import all, any  # noqa: E402
 from deepgrad.ops.reduce import (  # noqa: E402
     amax,
     amin,
@@ -89,6 +96,7 @@ from deepgrad.ops.reduce import (  # noqa: E402
     sum,
     var,
 )
+from deepgrad.ops.sampling import bernoulli, multinomial, normal  # noqa: E402
 from deepgrad.ops.shape import (  # noqa: E402
     cat,
     chunk,
@@ -106,6 +114,8 @@ from deepgrad.ops.shape import (  # noqa: E402
     unflatten,
     unsqueeze,
 )
+from deepgrad.random import Generator, seed  # noqa: E402
+from deepgrad.size import Size  # noqa: E402
 
 float32 = backend.float32
 float64 = backend.float64

@@ -23,6 +23,7 @@ import numpy as np
 
 from deepgrad import autograd, backend
 from deepgrad.autograd import VersionCounter
+from deepgrad.size import Size
 from deepgrad.tensor_methods import TensorMethods
 
 Shape = tuple[int, ...]
@@ -161,8 +162,9 @@ class Tensor(TensorMethods):
 
     # ---- metadata ---------------------------------------------------------
     @property
-    def shape(self) -> Shape:
-        return tuple(self._array.shape)
+    def shape(self) -> Size:
+        """``deepgrad.Size``, a tuple (as ``torch.Size``)."""
+        return tuple.__new__(Size, self._array.shape)
 
     @property
     def ndim(self) -> builtins.int:
@@ -174,9 +176,9 @@ class Tensor(TensorMethods):
 
     @property
     def device(self) -> Any:
-        from deepgrad import _device_check as _device
+        from deepgrad import devices
 
-        return _device.CPU
+        return devices.get_default_device()
 
     @property
     def is_cuda(self) -> builtins.bool:
@@ -424,17 +426,17 @@ class Tensor(TensorMethods):
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; the device must
         be the CPU (this backend is NumPy). ``copy=True`` always copies."""
-        from deepgrad import _device_check as _device
+        from deepgrad import devices
 
         dtype = kwargs.get("dtype")
         copy = builtins.bool(kwargs.get("copy", False))
-        if "device" in kwargs:
-            _device.check_device(kwargs["device"], "to")
+        if kwargs.get("device") is not None:
+            devices.check_device(kwargs["device"], "to")
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif _device.is_device_like(a):
-                _device.check_device(a, "to")
+            elif isinstance(a, (str, devices.device)):
+                devices.check_device(a, "to")
             else:
                 dtype = a
         dt = _normalize_dtype(dtype) if dtype is not None else self.dtype
@@ -447,9 +449,9 @@ class Tensor(TensorMethods):
         return self
 
     def cuda(self, device: Any = None, non_blocking: builtins.bool = False) -> Tensor:
-        from deepgrad import _device_check as _device
+        from deepgrad import devices
 
-        _device.check_device("cuda", "cuda")
+        devices.check_device("cuda" if device is None else device, "cuda")
         return self
 
     def pin_memory(self) -> Tensor:
@@ -463,10 +465,9 @@ class Tensor(TensorMethods):
 
     # ---- new tensors like this one ---------------------------------------
     def _new(self, array: Any, dtype: Any, requires_grad: builtins.bool, device: Any) -> Tensor:
-        from deepgrad import _device_check as _device
+        from deepgrad import devices
 
-        if device is not None:
-            _device.check_device(device, "new_*")
+        devices.check_device(device, "new_*")
         dt = _normalize_dtype(dtype) or self.dtype
         return Tensor(array.astype(dt, copy=False), requires_grad=requires_grad, _copy=False)
 
@@ -550,10 +551,9 @@ def _rebuild_tensor(array: Any, requires_grad: builtins.bool) -> Tensor:
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None,
            pin_memory: bool = False) -> Tensor:
     """Build a tensor from data, copying it (as ``torch.tensor``)."""
-    if device is not None:
-        from deepgrad import _device_check as _device
+    from deepgrad.devices import check_device
 
-        _device.check_device(device, "tensor")
+    check_device(device, "tensor")
     array = as_array(data, dtype)
     source = data._array if isinstance(data, Tensor) else data
     if isinstance(source, np.ndarray) and np.may_share_memory(array, source):

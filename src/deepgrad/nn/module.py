@@ -425,13 +425,14 @@ class Module:
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """``to(dtype)`` converts floating parameters and buffers; device names ("cpu")
         ("cpu", ``device("cpu")``) are accepted; an accelerator is refused with the reason."""
-        from deepgrad import _device_check
+        from deepgrad import devices
 
         dtype = kwargs.get("dtype")
-        _device_check.check_device(kwargs.get("device"), "Module.to")
+        if kwargs.get("device") is not None:
+            devices.check_device(kwargs["device"], "Module.to")
         for a in args:
-            if _device_check.is_device_like(a):
-                _device_check.check_device(a, "Module.to")
+            if isinstance(a, (str, devices.device)):
+                devices.check_device(a, "Module.to")
                 continue
             dtype = a.dtype if isinstance(a, Tensor) else a
         if dtype is None:
@@ -452,9 +453,9 @@ class Module:
         return self
 
     def cuda(self, device: Any = None) -> Module:
-        from deepgrad import _device_check
+        from deepgrad import devices
 
-        _device_check.check_device("cuda", "Module.cuda")
+        devices.check_device("cuda" if device is None else device, "Module.cuda")
         return self
 
     def type(self, dst_type: Any) -> Module:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from deepgrad import autograd, backend
+from deepgrad import autograd, random
 from deepgrad.autograd import Context, Function
 from deepgrad.ops import activation, elementwise
 from deepgrad.ops.elementwise import unbroadcast
@@ -303,7 +303,7 @@ def _random_(name: str, draw: Callable[..., Any]) -> Callable[..., Tensor]:
     """A random fill: new values with no history (the old ones get no gradient)."""
 
     def method(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
-        rng = generator._numpy if generator is not None else backend.get_generator()
+        rng = random.resolve(generator, name)
         values = np.asarray(draw(rng, self.shape, *args, **kwargs))
         return fill_from(self, name, values)
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from deepgrad.ops import activation, elementwise, inplace, linalg, reduce, shape
+from deepgrad.ops import histogram as histograms
+from deepgrad.ops import logical as logic
+from deepgrad.ops import sampling as samples
 
 E = elementwise
 
@@ -134,6 +137,12 @@ METHODS: dict[str, Any] = {
     "split": shape.split,
     "chunk": shape.chunk,
     "where": lambda self, cond, other: E.where(cond, self, other),
+    "all": logic.all,
+    "any": logic.any,
+    "histc": histograms.histc,
+    "histogram": histograms.histogram,
+    "multinomial": samples.multinomial,
+    "bernoulli": samples.bernoulli,
 }
 
 
