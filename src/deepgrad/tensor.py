@@ -288,8 +288,12 @@ class Tensor(TensorMethods):
         return int(self.item())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """NumPy's view of this tensor: the shared array, or a copy when NumPy asks for one
+        (``np.array(t)`` copies, ``np.asarray(t)`` does not)."""
         array = backend.to_numpy(self._array)
-        return array.astype(dtype) if dtype is not None else array
+        if dtype is not None and np.dtype(dtype) != array.dtype:
+            return array.astype(dtype)
+        return array.copy() if copy else array
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         # copy.deepcopy and multiprocessing get a tensor with its own copy of the array.

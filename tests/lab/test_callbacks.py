@@ -38,7 +38,7 @@ def _scripted(values: list[float], key: str = "score") -> lab.LambdaCallback:
 def _snapshots() -> tuple[lab.LambdaCallback, list[dict[str, np.ndarray]]]:
     store: list[dict[str, np.ndarray]] = []
     callback = lab.LambdaCallback(on_epoch_end=lambda trainer, logs: store.append(
-        {k: v.copy() for k, v in trainer.model.state_dict().items()}))
+        {k: v.clone() for k, v in trainer.model.state_dict().items()}))
     return callback, store
 
 

@@ -75,7 +75,7 @@ def test_data_as_arrays_dataset_or_loader_give_the_same_run() -> None:
         model = _mlp(dropout=0.2)
         lab.fit(model, make(), loss="cross_entropy", optimizer=optim.SGD(model.parameters(),
                 lr=0.1), epochs=2, batch_size=16, seed=5, verbose=0)
-        results.append(model.state_dict()["0.weight"].copy())
+        results.append(model.state_dict()["0.weight"].clone())
     np.testing.assert_array_equal(results[0], results[1])
     # a DataLoader is used as given
     deepgrad.manual_seed(1)
@@ -94,7 +94,7 @@ def test_the_same_seed_gives_the_same_weights_bit_for_bit() -> None:
         model = _mlp(dropout=0.3)
         lab.fit(model, (X, y), loss="cross_entropy", optimizer=optim.Adam(model.parameters()),
                 epochs=2, batch_size=8, seed=11, verbose=0)
-        weights.append({k: v.copy() for k, v in model.state_dict().items()})
+        weights.append({k: v.clone() for k, v in model.state_dict().items()})
     for key in weights[0]:
         assert np.array_equal(weights[0][key], weights[1][key])
 

@@ -72,10 +72,10 @@ def test_histograms_and_layer_stats(run: tuple[lab.History, Path, nn.Module]) ->
     last = acc.Histograms("weights/3.weight")[-1]
     weight = model.state_dict()["3.weight"]
     assert last.step == 12
-    assert last.histogram_value.num == weight.size
+    assert last.histogram_value.num == weight.numel()
     assert last.histogram_value.min == pytest.approx(float(weight.min()), rel=1e-6)
     assert last.histogram_value.max == pytest.approx(float(weight.max()), rel=1e-6)
-    assert sum(last.histogram_value.bucket) == weight.size
+    assert sum(last.histogram_value.bucket) == weight.numel()
     # report 004's summaries: mean/std/min/max per layer, the same numbers as histograms.npz
     hist = lab.load_run(folder).histograms
     assert hist is not None

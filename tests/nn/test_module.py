@@ -168,15 +168,18 @@ def test_zero_grad_and_apply() -> None:
     assert not model[0].weight.data.numpy().any()
 
 
-def test_state_dict_values_are_arrays_and_load_copies_in_place() -> None:
+def test_state_dict_values_are_detached_views_and_load_copies_in_place() -> None:
     src, dst = Block(), Block()
     state = src.state_dict()
-    assert all(isinstance(v, np.ndarray) for v in state.values())
+    assert all(isinstance(v, deepgrad.Tensor) and not v.requires_grad for v in state.values())
+    assert np.shares_memory(state["conv1.weight"].numpy(), src.conv1.weight.detach().numpy())
     weight_array = dst.conv1.weight.data.numpy()
-    result = dst.load_state_dict({k: deepgrad.tensor(v) if i % 2 else v.astype(np.float64)
+    version = dst.conv1.weight._version
+    result = dst.load_state_dict({k: v.clone() if i % 2 else v.numpy().astype(np.float64)
                                   for i, (k, v) in enumerate(state.items())})
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert dst.conv1.weight.data.numpy() is weight_array  # copied into, not replaced
+    assert dst.conv1.weight._version == version + 1  # an in-place change, as torch
     assert dst.conv1.weight.dtype == np.float32
     for key, value in src.state_dict().items():
         np.testing.assert_array_equal(dst.state_dict()[key], value)

@@ -466,19 +466,19 @@ class Module:
                    keep_vars: bool = False) -> OrderedDict[str, Any]:
         """Parameters and persistent buffers by dotted name, in registration order.
 
-        Values are the NumPy arrays themselves (shared, not copied, as torch shares
-        storage): ``copy.deepcopy`` it to keep a snapshot while training goes on.
-        ``keep_vars=True`` gives the Parameters and buffer tensors instead.
+        Values are detached tensors on the parameters' own memory (shared, not copied, as
+        torch's): ``copy.deepcopy`` it, or ``clone()`` the values, to keep a snapshot while
+        training goes on. ``keep_vars=True`` gives the Parameters and buffer tensors.
         """
         result: OrderedDict[str, Any] = OrderedDict() if destination is None else destination
         for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
             dot = module_prefix + ("." if module_prefix else "")
             for name, param in module._parameters.items():
                 if param is not None:
-                    result[dot + name] = param if keep_vars else param._array
+                    result[dot + name] = param if keep_vars else param.detach()
             for name, buf in module._buffers.items():
                 if buf is not None and name not in module._non_persistent_buffers:
-                    result[dot + name] = buf if keep_vars else buf._array
+                    result[dot + name] = buf if keep_vars else buf.detach()
         return result
 
     def _state_entries(self) -> OrderedDict[str, Tensor]:
@@ -537,6 +537,7 @@ class Module:
                     np.copyto(target._array, value, casting="unsafe")
                 else:
                     target._array = backend.xp.array(value, dtype=target.dtype)
+                target._version_counter.value += 1
         return IncompatibleKeys(missing, unexpected)
 
     def save(self, path: str | os.PathLike[str]) -> None:
