@@ -13,6 +13,7 @@ import contextlib
 import functools
 import os
 import traceback
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,17 @@ if TYPE_CHECKING:
     from deepgrad.tensor import Tensor
 
 _grad_enabled = True
+_tensor_class: Any = None  # deepgrad.tensor.Tensor, bound by that module (it imports this one)
+
+
+def bind_tensor_class(cls: type) -> None:
+    """Called once by ``deepgrad.tensor``: the hot paths here then skip an import per call."""
+    global _tensor_class
+    _tensor_class = cls
+
+
+def _bound_tensor_class() -> Any:
+    return _tensor_class
 _anomaly_enabled = False
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -145,32 +157,22 @@ class Context:
     and the version each saved input or output had when it was saved.
     """
 
-    __slots__ = (
-        "fn",
-        "edges",
-        "needs_input_grad",
-        "saved_tensors",
-        "saved_versions",
-        "hooks",
-        "retained",
-        "freed",
-        "created_at",
-        "__weakref__",
-        "__dict__",
-    )
+    __slots__ = ("fn", "needs_input_grad", "__weakref__", "__dict__")
+
+    # Class-level defaults, set on an instance only when needed (a context is made per op).
+    # Per input: (the node its gradient goes to, or None, and its shape); None for
+    # arguments that are not tensors.
+    edges: tuple[tuple[Any, tuple[int, ...]] | None, ...] = ()
+    saved_tensors: tuple[Any, ...] = ()
+    saved_versions: tuple[tuple[Any, ...], ...] = ()
+    hooks: list[Callable[[Tensor], Any]] | None = None
+    retained: Any = None
+    freed = False
+    created_at = ""
 
     def __init__(self, fn: type[Function]) -> None:
         self.fn = fn
-        # per input: (the node its gradient goes to, or None, and its shape); None for
-        # arguments that are not tensors
-        self.edges: tuple[tuple[Any, tuple[int, ...]] | None, ...] = ()
         self.needs_input_grad: tuple[bool, ...] = ()
-        self.saved_tensors: tuple[Any, ...] = ()
-        self.saved_versions: tuple[tuple[Any, ...], ...] = ()
-        self.hooks: list[Callable[[Tensor], Any]] | None = None
-        self.retained: Any = None
-        self.freed = False
-        self.created_at = ""
 
     if TYPE_CHECKING:  # ops keep their own attributes on the context (ctx.stride = ...)
 
@@ -212,12 +214,20 @@ class Context:
 
 
 class AccumulateGrad:
-    """The graph node of a leaf tensor that requires grad (as in torch)."""
+    """The graph node of a leaf tensor that requires grad (as in torch).
 
-    __slots__ = ("variable", "__weakref__")
+    The leaf holds its node and the node refers back weakly, so neither keeps the
+    other alive in a cycle (an input leaf's array is freed as soon as it is dropped).
+    """
+
+    __slots__ = ("_variable", "__weakref__")
 
     def __init__(self, variable: Tensor) -> None:
-        self.variable = variable
+        self._variable = weakref.ref(variable)
+
+    @property
+    def variable(self) -> Tensor | None:
+        return self._variable()
 
     next_functions: tuple[tuple[Any, int], ...] = ()
     edges: tuple[Any, ...] = ()
@@ -266,7 +276,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
-        from deepgrad.tensor import Tensor
+        Tensor = _bound_tensor_class()
 
         ctx = Context(cls)
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
@@ -286,9 +296,14 @@ class Function:
         if cls.view_fn is not None:
             _link_view(result, args[0], cls.view_fn(ctx, out.shape))
         if record and out.dtype.kind in "fc":
-            ctx.edges = tuple(
-                ((a._grad_node() if need else None), a.shape) if isinstance(a, Tensor) else None
-                for a, need in zip(args, needs, strict=True))
+            edges: list[tuple[Any, tuple[int, ...]] | None] = []
+            for a, need in zip(args, needs, strict=True):
+                if need:
+                    edges.append((a.grad_fn if a.grad_fn is not None else a._grad_accumulator(),
+                                  a._array.shape))
+                else:
+                    edges.append((None, a._array.shape) if isinstance(a, Tensor) else None)
+            ctx.edges = tuple(edges)
             if ctx.saved_tensors:
                 ctx.saved_versions = _saved_versions(ctx.saved_tensors, args, result)
             result.requires_grad = True
@@ -312,7 +327,7 @@ def _forward_on_tensors(cls: type[Function], ctx: Context, args: Sequence[Any],
 
 def _link_view(result: Tensor, source: Any, view_fn: Callable[[Any], Any]) -> None:
     """Make ``result`` a view of ``source`` when its array really shares source's memory."""
-    from deepgrad.tensor import Tensor
+    Tensor = _bound_tensor_class()
 
     if not isinstance(source, Tensor) or result._array.base is None \
             or not np.may_share_memory(result._array, source._array):
@@ -331,29 +346,35 @@ def _saved_versions(saved: Sequence[Any], args: Sequence[Any],
                     result: Tensor) -> tuple[tuple[Any, ...], ...]:
     """For each saved array that is (a view of) an input or the output: the version counter
     it belongs to, its version now, and where it came from (for the error message)."""
-    from deepgrad.tensor import Tensor
+    Tensor = _bound_tensor_class()
 
     tracked: list[tuple[Any, ...]] = []
+    out = result._array
     for s in saved:
-        if isinstance(s, Tensor):
-            s = s._array
+        if s is out:
+            tracked.append((result._version_counter, 0, -1, s))
+            continue
         if type(s) is not np.ndarray:
-            continue
-        if s is result._array:
-            tracked.append((result._version_counter, 0, "output 0", s.dtype, s.shape))
-            continue
+            if not isinstance(s, Tensor):
+                continue
+            s = s._array
+        base = s.base
         for i, a in enumerate(args):
-            if isinstance(a, Tensor) and (s is a._array or (
-                    s.base is not None and np.may_share_memory(s, a._array))):
+            if not isinstance(a, Tensor):
+                continue
+            array = a._array
+            if s is array or (base is not None and np.may_share_memory(s, array)):
                 counter = a._version_counter
-                tracked.append((counter, counter.value, f"input {i}", a.dtype, a.shape))
+                tracked.append((counter, counter.value, i, array))
                 break
     return tuple(tracked)
 
 
 def _check_versions(ctx: Context) -> None:
-    for counter, version, where, dtype, shape in ctx.saved_versions:
+    for counter, version, index, array in ctx.saved_versions:
         if counter.value != version:
+            where = "output 0" if index < 0 else f"input {index}"
+            dtype, shape = array.dtype, array.shape
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by "
                 f"an inplace operation: [{dtype} {list(shape)}], which is {where} of "
@@ -406,8 +427,7 @@ def _run_hooks(hooks: Sequence[Callable[[Tensor], Any]], grad: Any) -> Any:
 
 
 def _call_backward(ctx: Context, grad: Any) -> tuple[Any, ...]:
-    if ctx.fn._on_arrays:
-        return _as_tuple(ctx.fn.backward(ctx, grad))
+    """A torch-style (user-defined) backward: Tensors in, Tensors out."""
     from deepgrad.tensor import Tensor
 
     out = _as_tuple(ctx.fn.backward(ctx, Tensor(grad, _copy=False)))
@@ -444,8 +464,10 @@ def run_backward(
                 continue
             if type(grad) is not np.ndarray:
                 grad = backend.xp.asarray(grad)
-            if isinstance(node, AccumulateGrad):
-                variable = node.variable
+            if type(node) is AccumulateGrad:
+                variable = node._variable()
+                if variable is None:  # the leaf was dropped: nobody to give a gradient to
+                    continue
                 if variable._hooks:
                     grad = _run_hooks(variable._hooks, grad)
                 if id(node) in wanted:
@@ -471,7 +493,12 @@ def run_backward(
                 )
             if ctx.saved_versions:
                 _check_versions(ctx)
-            input_grads = _call_backward(ctx, grad)
+            if ctx.fn._on_arrays:
+                input_grads = ctx.fn.backward(ctx, grad)
+                if type(input_grads) is not tuple:
+                    input_grads = (input_grads,)
+            else:
+                input_grads = _call_backward(ctx, grad)
             if len(input_grads) != len(ctx.edges):
                 raise RuntimeError(
                     f"{ctx.fn.__name__}.backward returned {len(input_grads)} gradients, "
@@ -500,7 +527,7 @@ def run_backward(
 
 
 def _accumulate_into(tensor: Tensor, grad: Any) -> None:
-    from deepgrad.tensor import Tensor
+    Tensor = _bound_tensor_class()
 
     if grad.dtype != tensor.dtype:
         grad = grad.astype(tensor.dtype)
@@ -508,7 +535,7 @@ def _accumulate_into(tensor: Tensor, grad: Any) -> None:
     if current is None:
         # Own the array: a gradient routed unchanged (add, reshape) may alias
         # another tensor's gradient, and optimizers update .grad in place.
-        tensor._grad = Tensor(backend.xp.array(grad, copy=True), _copy=False)
+        tensor._grad = Tensor(grad.copy(), _copy=False)
     elif current._array.flags.writeable:
         current._array += grad
         current._version_counter.value += 1

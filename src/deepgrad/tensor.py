@@ -88,10 +88,17 @@ class Tensor(TensorMethods):
     (deepgrad's own ops use it).
     """
 
-    __slots__ = ("_array", "_grad", "requires_grad", "grad_fn", "_hooks", "_retains_grad",
-                 "_accumulator", "_version_counter", "_base", "_view_fn", "__weakref__",
-                 "__dict__")
+    __slots__ = ("_array", "_grad", "requires_grad", "grad_fn", "_version_counter",
+                 "__weakref__", "__dict__")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
+
+    # Rarely set, so class-level defaults (an instance sets its own only when needed):
+    # a tensor is created per op, and each attribute set there costs on small models.
+    _hooks: list[Callable[[Tensor], Any]] = []  # never appended to: register_hook copies
+    _retains_grad = False
+    _accumulator: Any = None
+    _base: Tensor | None = None
+    _view_fn: Callable[[Any], Any] | None = None
 
     def __init__(self, data: Any = None, *sizes: Any, dtype: Any = None,
                  requires_grad: builtins.bool = False, _copy: builtins.bool = True) -> None:
@@ -102,12 +109,7 @@ class Tensor(TensorMethods):
         self._array = array
         self._grad: Tensor | None = None
         self.grad_fn: Any = None
-        self._hooks: list[Callable[[Tensor], Any]] = []
-        self._retains_grad = False
-        self._accumulator: Any = None
         self._version_counter = VersionCounter()
-        self._base: Tensor | None = None
-        self._view_fn: Callable[[Any], Any] | None = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -373,15 +375,19 @@ class Tensor(TensorMethods):
         if not self.requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that "
                                "doesn't require gradient")
-        hooks = self._hooks if self.grad_fn is None else _node_hooks(self.grad_fn)
+        if self.grad_fn is None:
+            if "_hooks" not in self.__dict__:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            hooks = _node_hooks(self.grad_fn)
         hooks.append(hook)
         return _HookHandle(hooks, hook)
 
     def _grad_accumulator(self) -> Any:
-        node = self._accumulator() if self._accumulator is not None else None
+        node = self._accumulator
         if node is None:
-            node = autograd.AccumulateGrad(self)
-            self._accumulator = weakref.ref(node)
+            node = self._accumulator = autograd.AccumulateGrad(self)
         return node
 
     def _grad_node(self) -> Any:
@@ -580,6 +586,9 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
         dt = _normalize_dtype(dtype)
         return Tensor(data if dt is None or dt == data.dtype else data.astype(dt), _copy=False)
     return tensor(data, dtype=dtype, device=device)
+
+
+autograd.bind_tensor_class(Tensor)
 
 
 def _attach_ops() -> None:

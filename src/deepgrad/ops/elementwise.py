@@ -430,8 +430,10 @@ def _binary(fn: type[Function], name: str, a: Any, b: Any) -> Tensor:
     if not isinstance(a, Tensor):
         a = Tensor(to_operand(a, b), _copy=False)
     b = to_operand(b, a)
-    b_shape = b.shape if isinstance(b, Tensor) else tuple(b.shape)
-    broadcast_shape(name, a.shape, b_shape)
+    a_shape = a._array.shape
+    b_shape = b._array.shape if isinstance(b, Tensor) else b.shape
+    if a_shape != b_shape:
+        broadcast_shape(name, a_shape, b_shape)
     a, b = promote(name, a, b)
     return fn.apply(a, b)
 

@@ -148,7 +148,7 @@ def _snapshot(t: Tensor) -> Tensor:
     old.grad_fn = t.grad_fn
     old.requires_grad = t.requires_grad
     if t.requires_grad and t.grad_fn is None:  # a leaf (only reachable under enable_grad)
-        old._accumulator = weakref.ref(t._grad_accumulator())
+        old._accumulator = t._grad_accumulator()
     return old
 
 

@@ -101,12 +101,13 @@ bmm = matmul
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
-    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+    x_shape, w_shape = input._array.shape, weight._array.shape  # raw tuples: a hot path
+    if not x_shape or x_shape[-1] != w_shape[-1]:
         raise RuntimeError(
             f"linear: input has {input.shape[-1] if input.ndim else 0} features (shape "
             f"{input.shape}) but the weight expects {weight.shape[-1]} (weight shape "
             f"{weight.shape}, i.e. in_features={weight.shape[-1]})")
-    if bias is not None and bias.shape != (weight.shape[0],):
+    if bias is not None and bias._array.shape != (w_shape[0],):
         raise RuntimeError(f"linear: bias shape {bias.shape} does not match out_features "
                            f"({weight.shape[0]},)")
     if input.dtype != weight.dtype:

@@ -192,10 +192,11 @@ def _class_loss(op: str, input: Tensor, target: Tensor, weight: Tensor | None,  
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
     if x.ndim == 0:
         raise RuntimeError(f"{op}: input must have a class dimension, got a scalar")
-    unbatched = x.ndim == 1
-    c = x.shape[0] if unbatched else x.shape[1]
-    probs = target.dtype.kind == "f" and tuple(target.shape) == tuple(x.shape)
-    index_shape = () if unbatched else (x.shape[0],) + tuple(x.shape[2:])
+    x_shape = x._array.shape  # a raw tuple: this is a hot path
+    unbatched = len(x_shape) == 1
+    c = x_shape[0] if unbatched else x_shape[1]
+    probs = target.dtype.kind == "f" and target._array.shape == x_shape
+    index_shape = () if unbatched else (x_shape[0],) + tuple(x_shape[2:])
     if probs and not fused:
         raise TypeError(f"{op}: target must hold class indices (an integer tensor of shape "
                         f"{index_shape}), got a float tensor of shape {target.shape}")

@@ -204,7 +204,7 @@ class Optimizer:
         self._opt_called = True
         for group in self.param_groups:
             for p in group["params"]:
-                grad_tensor = p.grad
+                grad_tensor = p._grad
                 if grad_tensor is None:
                     continue
                 grad = grad_tensor._array
