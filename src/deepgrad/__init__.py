@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+import numpy as np
+
 from deepgrad import autograd, backend
 from deepgrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from deepgrad.backend import (
@@ -125,11 +127,26 @@ int64 = backend.int64
 long = backend.int64
 int32 = backend.int32
 uint8 = backend.uint8
+int16 = short = np.dtype(np.int16)
+int8 = np.dtype(np.int8)
+float16 = half = np.dtype(np.float16)
 bool = backend.bool_  # noqa: A001 - torch's alias
+
+from deepgrad.tensor_types import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 
 __version__ = "0.1.0"
 
-_LAZY_MODULES = ("nn", "optim", "data", "lab", "viz", "serialization", "utils")
+_LAZY_MODULES = ("nn", "optim", "data", "lab", "viz", "serialization", "utils", "functional")
 _LAZY_NAMES = {
     "save": "deepgrad.serialization",
     "load": "deepgrad.serialization",

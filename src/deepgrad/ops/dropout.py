@@ -7,6 +7,7 @@ read at call time), so ``manual_seed`` makes it reproducible. Scaling at train t
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -48,21 +49,43 @@ def _check(op: str, input: Tensor, p: float) -> None:  # noqa: A002
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
             inplace: bool = False) -> Tensor:
     """Zero elements with probability ``p``, scale the rest by ``1/(1-p)``; identity when
-    ``training`` is False or ``p`` is 0 (``inplace`` is accepted and computed out of place)."""
+    ``training`` is False or ``p`` is 0; ``inplace`` writes the result back into ``input``."""
     _check("dropout", input, p)
     if not training or p == 0:
         return input
-    return Dropout.apply(input, p=float(p), mask_shape=tuple(input.shape))
+    return _apply(input, float(p), tuple(input.shape), inplace, "dropout")
+
+
+def _apply(input: Tensor, p: float, mask_shape: tuple[int, ...], inplace: bool,  # noqa: A002
+           name: str) -> Tensor:
+    if not inplace:
+        return Dropout.apply(input, p=p, mask_shape=mask_shape)
+    from deepgrad.ops.inplace import apply_inplace
+
+    return apply_inplace(input, name + "_", lambda x: Dropout.apply(x, p=p, mask_shape=mask_shape))
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
               inplace: bool = False) -> Tensor:
-    """Zero whole channels of ``(N, C, H, W)`` (or unbatched ``(C, H, W)``) input."""
+    """Zero whole channels of ``(N, C, H, W)`` (or unbatched ``(C, H, W)``) input.
+
+    Other ranks warn, as torch 2.x does, and are treated as torch treats them: as one
+    unbatched sample whose first dim is the channel dim (so a 2-D ``(N, C)`` input loses
+    whole rows).
+    """
     _check("dropout2d", input, p)
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"dropout2d: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
-                           f"shape {tuple(input.shape)}")
+    shape = tuple(input.shape)
+    if len(shape) not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {len(shape)}-D input to dropout2d, which is deprecated and "
+            f"will result in an error in a future release. To retain the behavior and silence "
+            f"this warning, please use dropout instead. Note that dropout2d exists to provide "
+            f"channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, "
+            f"and an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
     if not training or p == 0:
         return input
-    mask_shape = tuple(input.shape[:-2]) + (1, 1)
-    return Dropout.apply(input, p=float(p), mask_shape=mask_shape)
+    if len(shape) in (3, 4):
+        mask_shape = shape[:-2] + (1, 1)
+    else:
+        mask_shape = shape[:1] + (1,) * (len(shape) - 1)
+    return _apply(input, float(p), mask_shape, inplace, "dropout2d")

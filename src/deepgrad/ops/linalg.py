@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from deepgrad import autograd
 from deepgrad.autograd import Context, Function
 from deepgrad.ops.elementwise import promote, unbroadcast
 from deepgrad.tensor import Tensor, as_array
@@ -73,7 +74,13 @@ class Linear(Function):
         return (gx, gw, gb) if ctx.has_bias else (gx, gw)
 
 
-def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    if out is not None:
+        from deepgrad.ops.out_arg import write_out
+
+        with autograd.no_grad():
+            result = matmul(input, other)
+        return write_out("matmul", result._array, out)
     if not isinstance(other, Tensor):
         other = Tensor(as_array(other), _copy=False)
     if input.ndim == 0 or other.ndim == 0:

@@ -37,11 +37,11 @@ def _size_args(args: tuple[Any, ...]) -> Any:
 
 METHODS: dict[str, Any] = {
     "__add__": E.add,
-    "__radd__": _reflected(E.add),
+    "__radd__": lambda self, other: E.add(self, other),  # commutative: torch keeps self first
     "__sub__": E.sub,
     "__rsub__": _reflected(E.sub),
     "__mul__": E.mul,
-    "__rmul__": _reflected(E.mul),
+    "__rmul__": lambda self, other: E.mul(self, other),
     "__truediv__": E.div,
     "__rtruediv__": _reflected(E.div),
     "__pow__": E.pow,
