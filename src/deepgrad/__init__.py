@@ -50,10 +50,11 @@ from deepgrad.ops.creation import (  # noqa: E402
     zeros,
     zeros_like,
 )
-from deepgrad.ops.elementwise import (  # noqa: E402
+from deepgrad.ops.elementwise import (  # noqa: E402  # noqa: E402
     abs,
     add,
     allclose,
+    ceil,
     clamp,
     clip,
     cos,
@@ -61,30 +62,97 @@ from deepgrad.ops.elementwise import (  # noqa: E402
     eq,
     equal,
     exp,
+    expm1,
+    fix,
+    floor,
+    floor_divide,
     ge,
     gt,
     isfinite,
     isnan,
     le,
     log,
+    log1p,
+    log2,
+    log10,
     lt,
+    masked_fill,
     maximum,
     minimum,
     mul,
     ne,
     neg,
     pow,
+    reciprocal,
+    remainder,
+    round,
     rsqrt,
     sign,
     sin,
     sqrt,
     square,
     sub,
+    trunc,
     where,
 )
 from deepgrad.ops.histogram import histc, histogram  # noqa: E402
-from deepgrad.ops.linalg import bmm, dot, matmul, mm  # noqa: E402
+from deepgrad.ops.indexing import (  # noqa: E402
+    argwhere,
+    diag,
+    flip,
+    fliplr,
+    flipud,
+    gather,
+    index_select,
+    masked_select,
+    movedim,
+    narrow,
+    nonzero,
+    roll,
+    scatter,
+    scatter_add,
+    select,
+    swapaxes,
+    take_along_dim,
+    tril,
+    triu,
+    unbind,
+)
+from deepgrad.ops.linalg import addmm, bmm, dot, einsum, ger, matmul, mm, norm, outer, trace  # noqa: E402  # noqa: E402
+from deepgrad.ops.linalg import mv as mv  # noqa: E402
 from deepgrad.ops.logical import all, any  # noqa: E402
+from deepgrad.ops.loss import log_softmax, softmax  # noqa: E402
+from deepgrad.ops.maths import (  # noqa: E402
+    acos,
+    acosh,
+    arccos,
+    arcsin,
+    arctan,
+    arctan2,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    cosh,
+    erf,
+    exp2,
+    frac,
+    hypot,
+    isclose,
+    isinf,
+    lerp,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    sinh,
+    tan,
+)
 from deepgrad.ops.reduce import (  # noqa: E402
     amax,
     amin,
@@ -116,8 +184,29 @@ from deepgrad.ops.shape import (  # noqa: E402
     unflatten,
     unsqueeze,
 )
+from deepgrad.ops.sorting import (  # noqa: E402
+    argsort,
+    count_nonzero,
+    cumprod,
+    cumsum,
+    kthvalue,
+    prod,
+    sort,
+    topk,
+    unique,
+)
 from deepgrad.random import Generator, seed  # noqa: E402
 from deepgrad.size import Size  # noqa: E402
+from deepgrad.tensor import as_tensor  # noqa: E402
+
+
+def numel(input: Tensor) -> int:  # noqa: A002
+    return input.numel()
+
+
+def clone(input: Tensor) -> Tensor:  # noqa: A002
+    return input.clone()
+
 
 float32 = backend.float32
 float64 = backend.float64

@@ -271,6 +271,29 @@ def masked_fill_(self: Tensor, mask: Any, value: Any) -> Tensor:
     return apply_inplace(self, "masked_fill_", lambda s, m: E.masked_fill(s, m, value), mask)
 
 
+def scatter_(self: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
+             reduce: str | None = None) -> Tensor:
+    from deepgrad.ops.indexing import scatter
+
+    return apply_inplace(self, "scatter_",
+                         lambda s: scatter(s, dim, index, src, value=value, reduce=reduce))
+
+
+def scatter_add_(self: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
+    from deepgrad.ops.indexing import scatter_add
+
+    return apply_inplace(self, "scatter_add_", lambda s, v: scatter_add(s, dim, index, v), src)
+
+
+def index_fill_(self: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    from deepgrad.ops.indexing import _dim, _long_index
+
+    axis = _dim("index_fill_", dim, self.ndim)
+    where = (slice(None),) * axis + (Tensor(_long_index("index_fill_", index), _copy=False),)
+    setitem(self, where, value)
+    return self
+
+
 def setitem(self: Tensor, index: Any, value: Any) -> None:
     """``x[index] = value``: in place, differentiable with respect to ``x``'s history and
     ``value``."""
@@ -288,6 +311,15 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
                            f"{list(values.shape)} cannot be broadcast to indexing result of "
                            f"shape {list(target_shape)}") from None
     apply_inplace(self, "__setitem__", lambda s, v: IndexPut.apply(s, v, index=idx), values)
+
+
+def _reshape_in_place(self: Tensor, view: Tensor) -> Tensor:
+    """``t_``/``unsqueeze_``/``squeeze_``: this tensor takes the view's shape (same memory)."""
+    if autograd.is_grad_enabled() and self.requires_grad:
+        raise RuntimeError("in-place shape changes of a tensor that requires grad are not "
+                           "supported; use the out-of-place op (x = x.t())")
+    self._array = view._array
+    return self
 
 
 def _unary_(name: str, fn: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
@@ -359,6 +391,12 @@ INPLACE_METHODS: dict[str, Any] = {
     "clamp_": clamp_,
     "clip_": clamp_,
     "masked_fill_": masked_fill_,
+    "scatter_": scatter_,
+    "scatter_add_": scatter_add_,
+    "index_fill_": index_fill_,
+    "t_": lambda self: _reshape_in_place(self, self.t()),
+    "unsqueeze_": lambda self, dim: _reshape_in_place(self, self.unsqueeze(dim)),
+    "squeeze_": lambda self, dim=None: _reshape_in_place(self, self.squeeze(dim)),
     "neg_": _unary_("neg_", E.neg),
     "abs_": _unary_("abs_", E.abs),
     "exp_": _unary_("exp_", E.exp),

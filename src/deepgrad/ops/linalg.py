@@ -152,3 +152,101 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
     if isinstance(p, (int, float)):
         return E.pow(R.sum(E.pow(E.abs(x), float(p)), dim=dim, keepdim=keepdim), 1.0 / p)
     raise ValueError(f"norm: unsupported p={p!r} (expected a number, 'fro', inf or -inf)")
+
+
+class Einsum(Function):
+    """``einsum`` of any number of operands; each operand's gradient is the einsum of the
+    output gradient with the other operands, back to that operand's subscripts (indices only
+    that operand sums over come back by broadcasting)."""
+
+    @staticmethod
+    def forward(ctx: Context, *arrays: Any, inputs: tuple[str, ...], output: str) -> Any:
+        ctx.save_for_backward(*arrays)
+        ctx.subscripts, ctx.output = inputs, output
+        return np.asarray(np.einsum(",".join(inputs) + "->" + output, *arrays, optimize=True))
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        arrays = ctx.saved_tensors
+        grads: list[Any] = []
+        for i, (sub, array) in enumerate(zip(ctx.subscripts, arrays, strict=True)):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            others = [(s, a) for j, (s, a) in enumerate(zip(ctx.subscripts, arrays,
+                                                              strict=True)) if j != i]
+            known = set(ctx.output).union(*[set(s) for s, _ in others])
+            kept = "".join(dict.fromkeys(c for c in sub if c in known))
+            spec = ",".join([ctx.output] + [s for s, _ in others]) + "->" + kept
+            g = np.einsum(spec, grad, *[a for _, a in others], optimize=True)
+            # back to the operand's own subscripts: broadcast indices it alone summed over,
+            # and put repeated indices (a diagonal) on the diagonal
+            sizes = {c: n for c, n in zip(sub, array.shape, strict=True)}
+            full = np.zeros(array.shape, dtype=grad.dtype)
+            letters = "".join(dict.fromkeys(sub))
+            expanded = np.einsum(kept + "->" + "".join(c for c in letters if c in kept), g)
+            shape = [sizes[c] if c in kept else 1 for c in letters]
+            expanded = np.broadcast_to(expanded.reshape(shape), [sizes[c] for c in letters])
+            if len(letters) == len(sub):
+                full = np.transpose(expanded, [letters.index(c) for c in sub])
+            else:  # a repeated index: write onto the diagonal
+                np.einsum(sub + "->" + letters, full)[...] = expanded
+            grads.append(np.ascontiguousarray(full).astype(array.dtype, copy=False))
+        return tuple(grads)
+
+
+def _parse_einsum(equation: str, count: int) -> tuple[tuple[str, ...], str]:
+    eq = equation.replace(" ", "")
+    if "..." in eq:
+        raise NotImplementedError("einsum: ellipsis ('...') subscripts are not supported")
+    lhs, _, rhs = eq.partition("->")
+    inputs = tuple(lhs.split(","))
+    if len(inputs) != count:
+        raise RuntimeError(f"einsum(): {len(inputs)} operands in the equation but {count} "
+                           f"tensors given")
+    if not _:
+        letters = "".join(inputs)
+        rhs = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return inputs, rhs
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation, as ``torch.einsum`` (operands as arguments or one list)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    inputs, output = _parse_einsum(equation, len(operands))
+    for sub, t in zip(inputs, operands, strict=True):
+        if len(sub) != t.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                               f"({len(sub)}) does not match the number of dimensions "
+                               f"({t.ndim}) for operand {sub!r}")
+    return Einsum.apply(*operands, inputs=inputs, output=output)
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
+    return einsum("i,j->ij", input, vec2)
+
+
+ger = outer
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"mv: expected a matrix and a vector, got shapes {input.shape} "
+                           f"and {vec.shape}")
+    return matmul(input, vec)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1,  # noqa: A002
+          alpha: float = 1) -> Tensor:
+    from deepgrad.ops import elementwise as E
+
+    product = matmul(mat1, mat2)
+    return E.add(E.mul(input, beta) if beta != 1 else input,
+                 E.mul(product, alpha) if alpha != 1 else product)
+
+
+def trace(input: Tensor) -> Tensor:  # noqa: A002
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, got shape {input.shape}")
+    return einsum("ii->", input)
