@@ -105,6 +105,7 @@ from deepgrad.ops.indexing import (  # noqa: E402
     gather,
     index_select,
     masked_select,
+    meshgrid,
     movedim,
     narrow,
     nonzero,

@@ -634,6 +634,14 @@ def backward(
             _accumulate_into(tensor, g)
 
 
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # noqa: N802
+    """torch's old ``Variable``: since torch 0.4 a Variable is the tensor itself; this marks
+    ``data`` as requiring grad when asked, and returns it."""
+    if requires_grad:
+        data.requires_grad_(True)
+    return data
+
+
 def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Marker kept for torch-compatible custom Functions (backward is never differentiated here)."""
 

@@ -28,6 +28,8 @@ from deepgrad.nn.modules import (
     Identity,
     L1Loss,
     LayerNorm,
+    LazyConv2d,
+    LazyLinear,
     LeakyReLU,
     Linear,
     LogSoftmax,
@@ -55,7 +57,8 @@ __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
     "BatchNorm2d", "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding",
     "Flatten", "GELU", "GRU", "GRUCell", "Hardtanh", "Identity", "L1Loss", "LSTM", "LSTMCell",
-    "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "ModuleDict",
+    "LayerNorm", "LazyConv2d", "LazyLinear", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
+    "MaxPool2d", "ModuleDict",
     "ModuleList", "NLLLoss", "RNN", "RNNCell", "ReLU", "ReLU6", "SELU", "Sequential",
     "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten",
 ]

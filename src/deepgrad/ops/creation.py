@@ -23,6 +23,11 @@ from deepgrad.tensor import Tensor, _normalize_dtype
 Shape = tuple[int, ...]
 
 
+def _sizes(positional: tuple[Any, ...], keyword: Any) -> tuple[Any, ...]:
+    """The size given as arguments (``zeros(2, 3)``) or as ``size=`` (``zeros(size=(2, 3))``)."""
+    return positional if keyword is None else (keyword,)
+
+
 def _size(op: str, size: tuple[Any, ...]) -> Shape:
     """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(Size)``, checked as torch does."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
@@ -100,19 +105,22 @@ def _fill(op: str, size: tuple[Any, ...], value: Any, out: Any, dtype: Any, devi
     return _finish(op, array, out, requires_grad)
 
 
-def zeros(*size: Any, out: Tensor | None = None, dtype: Any = None, device: Any = None,
+def zeros(*sizes: Any, size: Any = None, out: Tensor | None = None, dtype: Any = None,
+          device: Any = None,
           requires_grad: bool = False) -> Tensor:
-    return _fill("zeros", size, 0, out, dtype, device, requires_grad)
+    return _fill("zeros", _sizes(sizes, size), 0, out, dtype, device, requires_grad)
 
 
-def ones(*size: Any, out: Tensor | None = None, dtype: Any = None, device: Any = None,
+def ones(*sizes: Any, size: Any = None, out: Tensor | None = None, dtype: Any = None,
+         device: Any = None,
          requires_grad: bool = False) -> Tensor:
-    return _fill("ones", size, 1, out, dtype, device, requires_grad)
+    return _fill("ones", _sizes(sizes, size), 1, out, dtype, device, requires_grad)
 
 
-def empty(*size: Any, out: Tensor | None = None, dtype: Any = None, device: Any = None,
+def empty(*sizes: Any, size: Any = None, out: Tensor | None = None, dtype: Any = None,
+          device: Any = None,
           requires_grad: bool = False) -> Tensor:
-    return _fill("empty", size, None, out, dtype, device, requires_grad)
+    return _fill("empty", _sizes(sizes, size), None, out, dtype, device, requires_grad)
 
 
 def _fill_dtype(fill_value: Any) -> np.dtype:
@@ -209,20 +217,22 @@ def eye(n: int, m: int | None = None, *, out: Tensor | None = None, dtype: Any =
 # ---- random factories -----------------------------------------------------------
 
 
-def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None,
+def rand(*sizes: Any, size: Any = None, generator: Any = None, out: Tensor | None = None,
+         dtype: Any = None,
          device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1)."""
-    shape = _size("rand", size)
+    shape = _size("rand", _sizes(sizes, size))
     dt = _prepare("rand", device, out, dtype, backend.default_float_dtype())
     _float_only("rand", dt)
     g = resolve(generator, "rand")
     return _finish("rand", g.random(shape, dtype=np.float64).astype(dt), out, requires_grad)
 
 
-def randn(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None,
+def randn(*sizes: Any, size: Any = None, generator: Any = None, out: Tensor | None = None,
+          dtype: Any = None,
           device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal."""
-    shape = _size("randn", size)
+    shape = _size("randn", _sizes(sizes, size))
     dt = _prepare("randn", device, out, dtype, backend.default_float_dtype())
     _float_only("randn", dt)
     g = resolve(generator, "randn")

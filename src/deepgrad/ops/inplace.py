@@ -304,6 +304,9 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
     if values.dtype != self.dtype:
         values = E.cast(values, self.dtype)
     target_shape = np.empty(self.shape, dtype=np.bool_)[idx].shape
+    extra = values.ndim - len(target_shape)
+    if extra > 0 and all(n == 1 for n in values.shape[:extra]):  # leading 1s drop, as torch
+        values = values.reshape(values.shape[extra:])
     try:
         np.broadcast_to(np.empty(values.shape, dtype=np.bool_), target_shape)
     except ValueError:

@@ -132,6 +132,7 @@ class CumSum(Function):
         return (np.flip(np.cumsum(np.flip(grad, a), axis=a), a),)
 
 
+@numpy_names
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
     x = input if dtype is None else input.to(dtype)
     if x.ndim == 0:
@@ -160,6 +161,7 @@ class CumProd(Function):
         return (g,)
 
 
+@numpy_names
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
     x = input if dtype is None else input.to(dtype)
     return CumProd.apply(x, axis=_dim("cumprod", dim, x.ndim))

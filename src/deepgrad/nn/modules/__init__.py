@@ -19,6 +19,7 @@ from deepgrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from deepgrad.nn.modules.conv import Conv2d
 from deepgrad.nn.modules.dropout import Dropout, Dropout2d
 from deepgrad.nn.modules.flatten import Flatten, Unflatten
+from deepgrad.nn.modules.lazy import LazyConv2d, LazyLinear
 from deepgrad.nn.modules.linear import Identity, Linear
 from deepgrad.nn.modules.loss import (
     BCELoss,
@@ -38,7 +39,8 @@ __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
     "BatchNorm2d", "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding",
     "Flatten", "GELU", "GRU", "GRUCell", "Hardtanh", "Identity", "L1Loss", "LSTM", "LSTMCell",
-    "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "ModuleDict",
+    "LayerNorm", "LazyConv2d", "LazyLinear", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
+    "MaxPool2d", "ModuleDict",
     "ModuleList", "NLLLoss", "RNN", "RNNCell", "ReLU", "ReLU6", "SELU", "Sequential",
     "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten",
 ]
