@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.helpers import torch_or_skip
 
 import deepgrad
+from helpers import torch_or_skip
 
 Scenario = Callable[[Any], dict[str, Any]]
 SCENARIOS: dict[str, Scenario] = {}
