@@ -236,7 +236,8 @@ from deepgrad.tensor_types import (  # noqa: E402
 
 __version__ = "0.1.0"
 
-_LAZY_MODULES = ("nn", "optim", "data", "lab", "viz", "serialization", "utils", "functional")
+_LAZY_MODULES = ("nn", "optim", "data", "lab", "viz", "serialization", "utils", "functional",
+                 "linalg")
 _LAZY_NAMES = {
     "save": "deepgrad.serialization",
     "load": "deepgrad.serialization",

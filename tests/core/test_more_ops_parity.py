@@ -188,3 +188,23 @@ def test_errors_name_the_op() -> None:
         deepgrad.einsum("ij,jk->ik", x)
     with pytest.raises(RuntimeError, match="topk"):
         x.topk(4)
+
+
+def test_linalg_inv_det_solve_and_norms() -> None:
+    spd = [np.eye(3) * 3 + np.random.default_rng(3).uniform(-0.5, 0.5, (3, 3))]
+    check_op(deepgrad.linalg.inv, spd, torch.linalg.inv)
+    check_op(deepgrad.linalg.det, spd, torch.linalg.det)
+    check_op(deepgrad.linalg.solve, spd + [(3, 2)], torch.linalg.solve)
+    check_op(deepgrad.linalg.solve, spd + [(3,)], torch.linalg.solve)
+    check_op(lambda a: deepgrad.linalg.norm(a), [(3, 4)], lambda a: torch.linalg.norm(a))
+    check_op(lambda a: deepgrad.linalg.vector_norm(a, 1, dim=1), [(3, 4)],
+             lambda a: torch.linalg.vector_norm(a, 1, dim=1))
+
+
+def test_linalg_forward_only_ops_refuse_a_graph() -> None:
+    a = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    u, s, vh = deepgrad.linalg.svd(deepgrad.tensor(a), full_matrices=False)
+    np.testing.assert_allclose(s.numpy(), torch.linalg.svdvals(torch.tensor(a)).numpy(),
+                               rtol=1e-5)
+    with pytest.raises(NotImplementedError, match="svd"):
+        deepgrad.linalg.svd(deepgrad.tensor(a, requires_grad=True))
