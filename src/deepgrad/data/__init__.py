@@ -30,11 +30,17 @@ take a whole batch; the DataLoader gets a batch from an array-backed
 dataset with one fancy index (``get_batch``) and yields ``(Tensor,
 Tensor)`` (``collate_fn=as_arrays`` for ndarrays). The same seed gives the
 same batches; ``state_dict()``/``load_state_dict()`` resume mid-epoch.
+
+Samplers and streams, as torch.utils.data: ``SequentialSampler``,
+``RandomSampler``, ``SubsetRandomSampler``, ``WeightedRandomSampler`` and
+``BatchSampler`` for ``DataLoader(sampler=/batch_sampler=)`` (the batch
+fast path stays), ``IterableDataset``/``ChainDataset`` for streams, and
+``default_collate``, ``default_convert``, ``get_worker_info``.
 """
 
 from . import transforms
-from .collate import as_arrays, to_tensors
-from .dataset import ArrayDataset, Dataset, TensorDataset
+from .collate import as_arrays, default_collate, default_convert, to_tensors
+from .dataset import ArrayDataset, ChainDataset, Dataset, IterableDataset, TensorDataset
 from .datasets import (
     CIFAR10,
     DATASET_NAMES,
@@ -58,13 +64,23 @@ from .errors import (
     DownloadError,
     UnsafePickleError,
 )
-from .loader import DataLoader
+from .loader import DataLoader, get_worker_info
 from .paths import cache_dir, data_roots
+from .sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 from .subsets import ConcatDataset, Subset, random_split
 
 __all__ = [
     "ArrayDataset",
+    "BatchSampler",
     "CIFAR10",
+    "ChainDataset",
     "ChecksumError",
     "ConcatDataset",
     "CorruptFileError",
@@ -75,17 +91,26 @@ __all__ = [
     "DownloadError",
     "FashionMNIST",
     "ImageFolder",
+    "IterableDataset",
     "MNIST",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
     "Subset",
+    "SubsetRandomSampler",
     "TensorDataset",
     "UnsafePickleError",
+    "WeightedRandomSampler",
     "as_arrays",
     "cache_dir",
     "check_integrity",
     "data_roots",
+    "default_collate",
+    "default_convert",
     "download_url",
     "extract_tar",
     "fashion_mnist_sample",
+    "get_worker_info",
     "load_arrays",
     "load_dataset",
     "make_blobs",

@@ -11,7 +11,7 @@ of one and returns its only element.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -77,6 +77,47 @@ class Dataset:
         from .subsets import ConcatDataset
 
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """Base of iterable-style datasets (streams): subclasses define ``__iter__``.
+
+    As torch's: no indexing and no sampler; the DataLoader iterates the
+    dataset and collates ``batch_size`` items at a time. ``len()`` is optional
+    (a subclass may define it for ``len(loader)``). The DataLoader reads the
+    stream on its own thread whatever ``num_workers`` is, and
+    ``get_worker_info()`` is None there, so torch-style sharding code takes
+    its single-process branch and no sample is duplicated.
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __len__(self) -> int:
+        raise TypeError(f"object of type '{type(self).__name__}' has no len()")
+
+    def get_batch(self, indices: np.ndarray) -> Any:
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: it has no get_batch")
+
+    def __add__(self, other: Any) -> Any:
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Iterable datasets one after another (what ``a + b`` gives for streams, as torch)."""
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset only supports IterableDataset, got "
+                                f"{type(d).__name__}")
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)
 
 
 def _apply(transform: Transform | None, x: Any) -> Any:

@@ -1,5 +1,14 @@
-"""``torch.utils.data.dataloader``: the DataLoader and the dataset classes it names."""
+"""``torch.utils.data.dataloader``: the DataLoader and the names it brings along."""
 
-from deepgrad.data import DataLoader, Dataset, TensorDataset
+from deepgrad.data import (
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    TensorDataset,
+    default_collate,
+    default_convert,
+    get_worker_info,
+)
 
-__all__ = ["DataLoader", "Dataset", "TensorDataset"]
+__all__ = ["DataLoader", "Dataset", "IterableDataset", "TensorDataset", "default_collate",
+           "default_convert", "get_worker_info"]
