@@ -201,6 +201,21 @@ from deepgrad.size import Size  # noqa: E402
 from deepgrad.tensor import as_tensor  # noqa: E402
 
 
+def _with_out() -> None:
+    """torch's functions take ``out=``; the Tensor methods (the same ops) need not."""
+    from deepgrad.ops.out_arg import accepts_out
+
+    names = ("add", "sub", "mul", "div", "pow", "exp", "log", "sqrt", "abs", "neg", "sin",
+             "cos", "tanh", "sigmoid", "maximum", "minimum", "clamp", "where", "sum", "mean",
+             "cat", "stack", "cumsum", "prod", "einsum", "outer", "gather", "remainder",
+             "floor_divide", "square", "rsqrt", "reciprocal")
+    for name in names:
+        globals()[name] = accepts_out(globals()[name])
+
+
+_with_out()
+
+
 def numel(input: Tensor) -> int:  # noqa: A002
     return input.numel()
 

@@ -495,6 +495,10 @@ class Module:
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"load_state_dict: expected a dict of arrays, got "
                             f"{type(state_dict).__name__}")
+        for name, module in self.named_modules():
+            key = name + ("." if name else "") + "weight"
+            if hasattr(module, "materialize_from") and key in state_dict:  # a lazy layer
+                module.materialize_from(tuple(_as_array(state_dict[key]).shape))
         own = self._state_entries()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

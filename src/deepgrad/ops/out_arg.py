@@ -9,6 +9,8 @@ tensor's storage from here, so it says so instead.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -42,3 +44,21 @@ def write_out(op: str, array: Any, out: Any) -> Tensor:
     with autograd.no_grad():
         target.copy_(Tensor(np.asarray(array), _copy=False))
     return target
+
+
+def accepts_out(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """``fn`` with torch's ``out=``: the result is written into ``out`` and ``out`` returned.
+    As in torch, this refuses inputs that require grad while grad mode is on."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Tensor:
+        if out is None:
+            return fn(*args, **kwargs)
+        result = fn(*args, **kwargs)
+        if result.requires_grad:
+            raise RuntimeError(f"{fn.__name__}(): functions with out=... arguments don't "
+                               f"support automatic differentiation, but one of the arguments "
+                               f"requires grad.")
+        return write_out(fn.__name__, result._array, out)
+
+    return wrapper

@@ -3,6 +3,7 @@ extra), taking deepgrad tensors wherever it takes arrays or numbers."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -45,11 +46,13 @@ class SummaryWriter(_Writer):  # type: ignore[misc, valid-type]
         kwargs = {k: _plain(v) for k, v in kwargs.items()}
         return super().add_embedding(_plain(mat), *[_plain(a) for a in args], **kwargs)
 
-    def add_graph(self, model: Any, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(
-            "SummaryWriter.add_graph traces a torch model and is not available for deepgrad "
-            "models; deepgrad.viz.to_dot(output) draws the autograd graph, and `deepgrad "
-            "report` shows it")
+    def add_graph(self, model: Any, *args: Any, **kwargs: Any) -> None:
+        """Records nothing, with a warning: tensorboardX traces torch models only (a
+        training script must not stop for a picture)."""
+        warnings.warn(
+            "SummaryWriter.add_graph traces torch models and records nothing for a deepgrad "
+            "model; deepgrad.viz.to_dot(model(x)) draws its autograd graph, and `deepgrad "
+            "report` shows it", stacklevel=2)
 
 
 __all__ = ["SummaryWriter"]

@@ -25,7 +25,13 @@ def _materialize(module: Any, weight_shape: tuple[int, ...], eager: type) -> Non
 
 
 class LazyLinear(Linear):
-    """``Linear`` whose ``in_features`` is the last dim of the first input it sees."""
+    """``Linear`` whose ``in_features`` is the last dim of the first input it sees (or the
+    weight of a checkpoint loaded into it)."""
+
+    def materialize_from(self, weight_shape: tuple[int, ...]) -> None:
+        """Take the weight's shape from a state dict being loaded (torch does the same)."""
+        self.in_features = int(weight_shape[-1])
+        _materialize(self, (self.out_features, self.in_features), Linear)
 
     def __init__(self, out_features: int, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
@@ -43,7 +49,12 @@ class LazyLinear(Linear):
 
 
 class LazyConv2d(Conv2d):
-    """``Conv2d`` whose ``in_channels`` comes from the first input (dim 1, or 0 unbatched)."""
+    """``Conv2d`` whose ``in_channels`` comes from the first input (dim 1, or 0 unbatched),
+    or from the weight of a checkpoint loaded into it."""
+
+    def materialize_from(self, weight_shape: tuple[int, ...]) -> None:
+        self.in_channels = int(weight_shape[1]) * self.groups
+        _materialize(self, (self.out_channels,) + tuple(weight_shape[1:]), Conv2d)
 
     def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, bias: bool = True,
