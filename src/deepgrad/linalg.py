@@ -97,6 +97,20 @@ def solve(A: Tensor, B: Tensor) -> Tensor:  # noqa: N803
     return Solve.apply(_square("solve", A), B)
 
 
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
+    """The cross product of 3-vectors along ``dim`` (differentiable: products and sums)."""
+    from deepgrad.ops.indexing import select
+    from deepgrad.ops.shape import stack
+
+    if input.shape[dim] != 3 or other.shape[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3, got "
+                           f"{input.shape} and {other.shape}")
+    a = [select(input, dim, i) for i in range(3)]
+    b = [select(other, dim, i) for i in range(3)]
+    parts = [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    return stack(parts, dim=dim if dim >= 0 else input.ndim + dim)
+
+
 def _forward_only(op: str, *tensors: Tensor) -> None:
     if is_grad_enabled() and any(t.requires_grad for t in tensors):
         raise NotImplementedError(
@@ -131,5 +145,5 @@ def matrix_rank(A: Tensor) -> Tensor:  # noqa: N803
     return Tensor(np.asarray(np.linalg.matrix_rank(A._array), dtype=np.int64), _copy=False)
 
 
-__all__ = ["det", "eigh", "eigvalsh", "inv", "matrix_norm", "matrix_rank", "norm", "qr",
+__all__ = ["cross", "det", "eigh", "eigvalsh", "inv", "matrix_norm", "matrix_rank", "norm", "qr",
            "solve", "svd", "vector_norm"]

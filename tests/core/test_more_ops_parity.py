@@ -208,3 +208,8 @@ def test_linalg_forward_only_ops_refuse_a_graph() -> None:
                                rtol=1e-5)
     with pytest.raises(NotImplementedError, match="svd"):
         deepgrad.linalg.svd(deepgrad.tensor(a, requires_grad=True))
+
+
+def test_linalg_cross() -> None:
+    check_op(lambda a, b: deepgrad.linalg.cross(a, b), [(4, 3), (4, 3)],
+             lambda a, b: torch.linalg.cross(a, b))
