@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from deepgrad.autograd import Context, Function, is_grad_enabled
+from deepgrad.ops.linalg import matmul
 from deepgrad.ops.linalg import norm as _norm
 from deepgrad.tensor import Tensor
 
@@ -145,5 +146,5 @@ def matrix_rank(A: Tensor) -> Tensor:  # noqa: N803
     return Tensor(np.asarray(np.linalg.matrix_rank(A._array), dtype=np.int64), _copy=False)
 
 
-__all__ = ["cross", "det", "eigh", "eigvalsh", "inv", "matrix_norm", "matrix_rank", "norm", "qr",
-           "solve", "svd", "vector_norm"]
+__all__ = ["cross", "det", "eigh", "eigvalsh", "inv", "matmul", "matrix_norm", "matrix_rank",
+           "norm", "qr", "solve", "svd", "vector_norm"]
