@@ -216,6 +216,20 @@ def _with_out() -> None:
 _with_out()
 
 
+def _in_place_functions() -> None:
+    """torch's functional in-place forms: ``torch.sin_(x)`` is ``x.sin_()``."""
+    from deepgrad.ops.inplace import INPLACE_METHODS
+
+    for name in ("neg_", "abs_", "exp_", "log_", "sqrt_", "rsqrt_", "square_", "sin_",
+                 "cos_", "reciprocal_", "log1p_", "expm1_", "floor_", "ceil_", "round_",
+                 "trunc_", "sign_", "relu_", "sigmoid_", "tanh_", "clamp_", "clip_", "zero_",
+                 "fill_"):
+        globals()[name] = INPLACE_METHODS[name]
+
+
+_in_place_functions()
+
+
 def numel(input: Tensor) -> int:  # noqa: A002
     return input.numel()
 

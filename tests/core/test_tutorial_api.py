@@ -139,3 +139,15 @@ def test_a_checkpoint_loads_into_lazy_layers() -> None:
         return [tuple(p.shape) for p in dst.parameters()], bool((dst(x) == src(x)).all())
 
     assert run_both(round_trip)[0] == run_both(round_trip)[1]
+
+
+def test_functional_in_place_forms() -> None:
+    def use(lib: Any) -> Any:
+        b = lib.tensor([0.5, -1.0, 2.0])
+        same = lib.sin_(b) is b and lib.relu_(b) is b
+        lib.clamp_(b, max=0.3)
+        return same, b, b._version
+
+    (same, b, v), (tsame, tb, tv) = run_both(use)
+    assert same and tsame and v == tv
+    np.testing.assert_allclose(plain(b), plain(tb), rtol=1e-6)
