@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import threading
 import traceback
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +25,6 @@ from deepgrad import backend
 if TYPE_CHECKING:
     from deepgrad.tensor import Tensor
 
-_grad_enabled = True
 _tensor_class: Any = None  # deepgrad.tensor.Tensor, bound by that module (it imports this one)
 
 
@@ -40,26 +40,44 @@ _anomaly_enabled = False
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
+class _ThreadGradMode(threading.local):
+    """Grad mode is per thread, as in torch: a ``no_grad`` block in a DataLoader worker
+    thread must not switch off recording in the training loop's thread."""
+
+    enabled = True
+
+
+_grad_mode = _ThreadGradMode()
+
+
 def is_grad_enabled() -> bool:
-    """Whether operations record a graph for backward."""
-    return _grad_enabled
+    """Whether operations record a graph for backward (in the calling thread)."""
+    return _grad_mode.enabled
 
 
 class _GradMode(contextlib.ContextDecorator):
-    """Context manager and decorator that sets grad recording on or off."""
+    """Context manager and decorator that sets grad recording on or off in the current
+    thread; the value to restore is kept per thread too (one decorated function may run in
+    several threads at once)."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self._previous: list[bool] = []
+        self._previous: dict[int, list[bool]] = {}
+
+    def _push(self) -> None:
+        self._previous.setdefault(threading.get_ident(), []).append(_grad_mode.enabled)
+
+    def _pop(self) -> None:
+        stack = self._previous.get(threading.get_ident())
+        if stack:
+            _grad_mode.enabled = stack.pop()
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self._previous.append(_grad_enabled)
-        _grad_enabled = self.enabled
+        self._push()
+        _grad_mode.enabled = self.enabled
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous.pop()
+        self._pop()
 
 
 def no_grad() -> _GradMode:
@@ -76,18 +94,12 @@ class set_grad_enabled(_GradMode):  # noqa: N801 - torch's name
     """``set_grad_enabled(False)`` is ``no_grad``; usable as a call, a context or a decorator."""
 
     def __init__(self, mode: bool) -> None:
-        global _grad_enabled
         super().__init__(bool(mode))
-        self._previous.append(_grad_enabled)
-        _grad_enabled = bool(mode)
+        self._push()
+        _grad_mode.enabled = bool(mode)
 
     def __enter__(self) -> None:
         pass
-
-    def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        if self._previous:
-            _grad_enabled = self._previous.pop()
 
 
 class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 - torch's name
@@ -280,7 +292,7 @@ class Function:
 
         ctx = Context(cls)
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        record = _grad_enabled and any(needs)
+        record = _grad_mode.enabled and any(needs)
         ctx.needs_input_grad = needs if record else (False,) * len(args)
         if cls._on_arrays:
             arrays = [a._array if isinstance(a, Tensor) else a for a in args]

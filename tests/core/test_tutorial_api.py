@@ -151,3 +151,36 @@ def test_functional_in_place_forms() -> None:
     (same, b, v), (tsame, tb, tv) = run_both(use)
     assert same and tsame and v == tv
     np.testing.assert_allclose(plain(b), plain(tb), rtol=1e-6)
+
+
+def test_grad_mode_is_per_thread() -> None:
+    """A no_grad block in another thread (a DataLoader worker doing x[i] = v) must not switch
+    off recording here; a new thread starts with grad on, as torch's do."""
+    import threading
+
+    def check(lib: Any) -> Any:
+        inside, started = threading.Event(), threading.Event()
+        seen: list[bool] = []
+
+        def worker() -> None:
+            seen.append(lib.is_grad_enabled())
+            with lib.no_grad():
+                inside.set()
+                started.wait(5)
+
+        t = threading.Thread(target=worker)
+        t.start()
+        inside.wait(5)
+        x = lib.ones(2, requires_grad=True)
+        recorded = (x * 2).requires_grad, lib.is_grad_enabled()
+        started.set()
+        t.join()
+        with lib.no_grad():
+            other: list[bool] = []
+            t2 = threading.Thread(target=lambda: other.append(lib.is_grad_enabled()))
+            t2.start()
+            t2.join()
+        return recorded, seen, other
+
+    ours, theirs = run_both(check)
+    assert ours == theirs == ((True, True), [True], [True])
