@@ -252,47 +252,6 @@ class Log(Function):
             return (grad / a,)
 
 
-class Log1p(Function):
-    @staticmethod
-    def forward(ctx: Context, a: Any) -> Any:
-        ctx.save_for_backward(a)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log1p(a)
-
-    @staticmethod
-    def backward(ctx: Context, grad: Any) -> Any:
-        (a,) = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (grad / (1 + a),)
-
-
-class Expm1(Function):
-    @staticmethod
-    def forward(ctx: Context, a: Any) -> Any:
-        out = np.expm1(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Context, grad: Any) -> Any:
-        (out,) = ctx.saved_tensors
-        return (grad * (out + 1),)
-
-
-class Reciprocal(Function):
-    @staticmethod
-    def forward(ctx: Context, a: Any) -> Any:
-        with np.errstate(divide="ignore"):
-            out = np.reciprocal(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Context, grad: Any) -> Any:
-        (out,) = ctx.saved_tensors
-        return (-grad * out * out,)
-
-
 class Rounding(Function):
     """floor/ceil/round/trunc/sign: piecewise constant, so the gradient is zero (as torch)."""
 
@@ -511,9 +470,6 @@ def _unary(fn: type[Function]) -> Any:
 
 
 neg = _unary(Neg)
-log1p = _unary(Log1p)
-expm1 = _unary(Expm1)
-reciprocal = _unary(Reciprocal)
 exp = _unary(Exp)
 log = _unary(Log)
 sqrt = _unary(Sqrt)

@@ -25,7 +25,7 @@ import numpy as np
 
 from deepgrad import autograd, random
 from deepgrad.autograd import Context, Function
-from deepgrad.ops import activation, elementwise
+from deepgrad.ops import activation, elementwise, maths
 from deepgrad.ops.elementwise import unbroadcast
 from deepgrad.tensor import Tensor, as_array, scalar_type_name
 
@@ -409,9 +409,9 @@ INPLACE_METHODS: dict[str, Any] = {
     "square_": _unary_("square_", E.square),
     "sin_": _unary_("sin_", E.sin),
     "cos_": _unary_("cos_", E.cos),
-    "reciprocal_": _unary_("reciprocal_", E.reciprocal),
-    "log1p_": _unary_("log1p_", E.log1p),
-    "expm1_": _unary_("expm1_", E.expm1),
+    "reciprocal_": _unary_("reciprocal_", maths.reciprocal),
+    "log1p_": _unary_("log1p_", maths.log1p),
+    "expm1_": _unary_("expm1_", maths.expm1),
     "floor_": _unary_("floor_", E.floor),
     "ceil_": _unary_("ceil_", E.ceil),
     "round_": _unary_("round_", E.round),

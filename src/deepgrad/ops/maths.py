@@ -41,6 +41,9 @@ UNARY: dict[str, tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]] = {
     "erf": (_erf, lambda x, out: _TWO_OVER_SQRT_PI * np.exp(-x * x)),
     "exp2": (np.exp2, lambda x, out: out * math.log(2.0)),
     "frac": (lambda x: x - np.trunc(x), lambda x, out: np.ones_like(x)),
+    "log1p": (np.log1p, lambda x, out: 1 / (1 + x)),
+    "expm1": (np.expm1, lambda x, out: out + 1),
+    "reciprocal": (np.reciprocal, lambda x, out: -out * out),
 }
 
 
@@ -87,6 +90,9 @@ atanh = MathUnary.named("atanh")
 erf = MathUnary.named("erf")
 exp2 = MathUnary.named("exp2")
 frac = MathUnary.named("frac")
+log1p = MathUnary.named("log1p")
+expm1 = MathUnary.named("expm1")
+reciprocal = MathUnary.named("reciprocal")
 
 
 class Atan2(Function):

@@ -1,19 +1,4 @@
-"""``torch.utils.data.sampler``: the samplers of ``deepgrad.data``."""
+"""``torch.utils.data.sampler``: the samplers of ``deepgrad.data`` (the same module's names)."""
 
-from deepgrad.data.sampler import (
-    BatchSampler,
-    RandomSampler,
-    Sampler,
-    SequentialSampler,
-    SubsetRandomSampler,
-    WeightedRandomSampler,
-)
-
-__all__ = [
-    "BatchSampler",
-    "RandomSampler",
-    "Sampler",
-    "SequentialSampler",
-    "SubsetRandomSampler",
-    "WeightedRandomSampler",
-]
+from deepgrad.data.sampler import *  # noqa: F403 - an alias module
+from deepgrad.data.sampler import __all__  # noqa: F401
