@@ -510,6 +510,16 @@ def inplace_activations(lib: Any) -> dict[str, Any]:
     return {"same_object": out is h, "h": h, "grad": x.grad, "version": h._version}
 
 
+@scenario
+def view_as_another_dtype_reinterprets_the_bytes(lib: Any) -> dict[str, Any]:
+    x = lib.tensor([1.0, -2.0, 0.5])
+    bits = x.view(lib.int32)
+    bits[0] = 0
+    halves = x.view(lib.int16)
+    return {"bits": bits, "x": x, "halves_shape": tuple(halves.shape),
+            "same": x.view(lib.float32).data_ptr() == x.data_ptr(), "version": x._version}
+
+
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_same_behaviour_as_torch(name: str) -> None:
     torch = torch_or_skip()

@@ -176,8 +176,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     place first, so ``x.view(n, -1)`` works and shares memory as in torch.
     """
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
-        from deepgrad.ops.elementwise import cast
-        return cast(input, shape[0])  # view(dtype): reinterpretation is not supported; cast
+        return _view_as_dtype(input, shape[0])
     out = reshape(input, *shape)
     if input.numel() <= 1 or np.may_share_memory(out._array, input._array):
         return out
@@ -189,6 +188,24 @@ def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     input._array = out._array.reshape(input.shape)
     out._version_counter, out._base = input._version_counter, input
     out._view_fn = _reshaped(out.shape)
+    return out
+
+
+def _view_as_dtype(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
+    """``view(dtype)``: the same bytes read as another dtype (torch's reinterpretation, not a
+    cast), sharing memory and the version counter; it carries no gradient."""
+    from deepgrad.tensor import _normalize_dtype
+
+    dt = _normalize_dtype(dtype)
+    if dt == input.dtype:
+        return reshape(input, input.shape)
+    try:
+        array = input._array.view(dt)
+    except ValueError as exc:
+        raise RuntimeError(f"view(dtype): cannot view a {input.dtype} tensor of shape "
+                           f"{input.shape} as {dt}: {exc}") from None
+    out = Tensor(array, _copy=False)
+    out._version_counter = input._version_counter
     return out
 
 
