@@ -239,12 +239,10 @@ def lerp_(self: Tensor, end: Any, weight: Any) -> Tensor:
 def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     source = src if isinstance(src, Tensor) else Tensor(as_array(src), _copy=False)
     try:
-        np.broadcast_shapes(source.shape, self.shape)
+        fits = np.broadcast_shapes(source.shape, self.shape) == self.shape
     except ValueError:
-        raise RuntimeError(
-            f"copy_: source shape {tuple(source.shape)} cannot be broadcast to {self.shape}"
-        ) from None
-    if np.broadcast_shapes(source.shape, self.shape) != self.shape:
+        fits = False
+    if not fits:
         raise RuntimeError(
             f"copy_: source shape {tuple(source.shape)} cannot be broadcast to {self.shape}")
     return apply_inplace(self, "copy_", Overwrite.apply, source)
