@@ -1,10 +1,20 @@
 """Reverse-mode automatic differentiation: ``Function`` nodes and the graph walk.
 
 A ``Function`` computes on raw arrays: ``forward(ctx, *arrays) -> array`` and
-``backward(ctx, grad) -> tuple of arrays`` (one per input). ``Function.apply``
+``backward(ctx, grad) -> tuple`` (one gradient per input). ``Function.apply``
 wires the graph: the output tensor's ``grad_fn`` is the ``Context`` of the call,
 which remembers its inputs. ``backward`` walks that graph once, in a topological
 order built without recursion, and accumulates gradients into the leaves.
+
+A backward is written once and runs two ways (docs/higher-order.md). A first-order
+walk hands it arrays and it computes with NumPy. A ``create_graph=True`` walk hands
+it Tensors -- the gradient, and the saved inputs and output re-attached to the graph
+-- and the same code, computing through ``deepgrad.ops.dual``, records a graph of
+the backward itself, so gradients of gradients work to any order. Ops declare how
+their backward can be differentiated: ``differentiable_backward`` (the formula is
+written with ``dual``), ``linear`` (a linear op: the backward of its backward is its
+forward) or ``decomposition`` (a fused op: differentiate its expression in
+primitive ops); any other op refuses ``create_graph`` by name.
 """
 
 from __future__ import annotations
@@ -181,6 +191,10 @@ class Context:
     retained: Any = None
     freed = False
     created_at = ""
+    # Kept by linear and decomposed ops for a graph-building backward (see Function).
+    forward_args: tuple[Any, ...] = ()
+    forward_kwargs: dict[str, Any] = {}  # noqa: RUF012 - never mutated, replaced per op
+    input_versions: tuple[tuple[Any, ...], ...] = ()
 
     def __init__(self, fn: type[Function]) -> None:
         self.fn = fn
@@ -273,6 +287,14 @@ class Function:
 
     view_fn: Callable[[Context, tuple[int, ...]], Callable[[Any], Any]] | None = None
     _on_arrays = True
+    # How a create_graph=True backward differentiates this op's backward (docs/higher-order.md):
+    # the backward is written with ``deepgrad.ops.dual`` and runs on Tensors as it is,
+    differentiable_backward = False
+    # the op is linear in its tensor inputs (the other arguments are constants), so the
+    # backward of its backward is its forward,
+    linear = False
+    # or, for a fused op, the same function written with primitive ops (Tensors in, out).
+    decomposition: Callable[..., Any] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -294,8 +316,8 @@ class Function:
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         record = _grad_mode.enabled and any(needs)
         ctx.needs_input_grad = needs if record else (False,) * len(args)
+        arrays = [a._array if isinstance(a, Tensor) else a for a in args]
         if cls._on_arrays:
-            arrays = [a._array if isinstance(a, Tensor) else a for a in args]
             out = cls.forward(ctx, *arrays, **kwargs)
         else:
             out = _forward_on_tensors(cls, ctx, args, kwargs)
@@ -308,6 +330,8 @@ class Function:
         if cls.view_fn is not None:
             _link_view(result, args[0], cls.view_fn(ctx, out.shape))
         if record and out.dtype.kind in "fc":
+            if cls.linear or cls.decomposition is not None:
+                _keep_forward_arguments(ctx, cls, args, arrays, needs, kwargs)
             edges: list[tuple[Any, tuple[int, ...]] | None] = []
             for a, need in zip(args, needs, strict=True):
                 if need:
@@ -321,6 +345,24 @@ class Function:
             result.requires_grad = True
             result.grad_fn = ctx
         return result
+
+
+def _keep_forward_arguments(ctx: Context, cls: type[Function], args: Sequence[Any],
+                            arrays: Sequence[Any], needs: Sequence[bool],
+                            kwargs: dict[str, Any]) -> None:
+    """What a graph-building backward needs to run the forward again: for a linear op its
+    constant arguments (the differentiable ones are replaced then), for a decomposed op
+    every argument, with the versions of the tensors among them."""
+    ctx.forward_kwargs = kwargs
+    if cls.linear:
+        ctx.forward_args = tuple(None if need else a for a, need in zip(arrays, needs,
+                                                                       strict=True))
+        return
+    ctx.forward_args = tuple(arrays)
+    Tensor = _bound_tensor_class()
+    ctx.input_versions = tuple(
+        (a._version_counter, a._version_counter.value, i, a._array)
+        for i, a in enumerate(args) if isinstance(a, Tensor))
 
 
 def _forward_on_tensors(cls: type[Function], ctx: Context, args: Sequence[Any],
@@ -396,14 +438,19 @@ def _check_versions(ctx: Context) -> None:
                 f"out-of-place op (x = x + ...) or .clone() the tensor first.")
 
 
-def _topological_order(roots: Sequence[Any]) -> list[Any]:
+def _topological_order(roots: Sequence[Any], wanted: set[int] | None = None,
+                       frontier: bool = False) -> list[Any]:
     """Graph nodes reachable from ``roots`` (nodes), outputs first.
 
     Iterative depth-first search with an explicit stack, so a chain of many
-    thousands of ops never touches Python's recursion limit.
+    thousands of ops never touches Python's recursion limit. With ``wanted`` (ids
+    of nodes), only the nodes on a path to one of them are kept, as torch's
+    ``autograd.grad`` does: nothing beyond the inputs asked for is computed. With
+    ``frontier`` the search does not even look past them (no wanted node lies beyond).
     """
     order: list[Any] = []
     visited: set[int] = set()
+    useful: set[int] = set()
     for root in roots:
         if id(root) in visited:
             continue
@@ -411,12 +458,20 @@ def _topological_order(roots: Sequence[Any]) -> list[Any]:
         while stack:
             node, expanded = stack.pop()
             if expanded:
+                if wanted is not None:
+                    if id(node) not in wanted and not any(
+                            e is not None and e[0] is not None and id(e[0]) in useful
+                            for e in node.edges):
+                        continue
+                    useful.add(id(node))
                 order.append(node)
                 continue
             if id(node) in visited:
                 continue
             visited.add(id(node))
             stack.append((node, True))
+            if frontier and id(node) in wanted:  # type: ignore[operator]
+                continue
             for edge in node.edges:
                 if edge is not None and edge[0] is not None and id(edge[0]) not in visited:
                     stack.append((edge[0], False))
@@ -429,12 +484,17 @@ def _as_tuple(grads: Any) -> tuple[Any, ...]:
 
 
 def _run_hooks(hooks: Sequence[Callable[[Tensor], Any]], grad: Any) -> Any:
-    from deepgrad.tensor import Tensor
+    """Hooks see a Tensor; on arrays (a first-order walk) the result is an array again."""
+    Tensor = _bound_tensor_class()
 
+    on_tensors = isinstance(grad, Tensor)
     for hook in hooks:
-        replaced = hook(Tensor(grad, _copy=False))
+        replaced = hook(grad if on_tensors else Tensor(grad, _copy=False))
         if replaced is not None:
-            grad = replaced._array if isinstance(replaced, Tensor) else replaced
+            if on_tensors:
+                grad = replaced if isinstance(replaced, Tensor) else Tensor(replaced)
+            else:
+                grad = replaced._array if isinstance(replaced, Tensor) else replaced
     return grad
 
 
@@ -452,12 +512,16 @@ def run_backward(
     retain_graph: bool = False,
     inputs: Sequence[Tensor] | None = None,
     accumulate: bool = True,
+    create_graph: bool = False,
+    frontier: bool = False,
 ) -> list[Any]:
     """Walk the graph from ``roots`` once and route gradients to the leaves.
 
     With ``accumulate`` the leaves' ``.grad`` grow (``Tensor.backward``); with
     ``inputs`` the gradients of those tensors are returned instead
-    (``autograd.grad``), leaving every ``.grad`` untouched.
+    (``autograd.grad``), leaving every ``.grad`` untouched. With ``create_graph``
+    the gradients are Tensors and every backward records its own graph
+    (``root_grads`` are Tensors then).
     """
     grads: dict[int, Any] = {}
     root_nodes = []
@@ -468,13 +532,15 @@ def run_backward(
         grads[key] = grad if key not in grads else grads[key] + grad
     wanted = {id(t._grad_node()): i for i, t in enumerate(inputs)} if inputs is not None else {}
     found: list[Any] = [None] * len(wanted)
+    pruned = inputs is not None and not accumulate
+    order = _topological_order(root_nodes, set(wanted) if pruned else None, frontier)
 
-    with no_grad():
-        for node in _topological_order(root_nodes):
+    with _GradMode(create_graph):
+        for node in order:
             grad = grads.pop(id(node), None)
             if grad is None:
                 continue
-            if type(grad) is not np.ndarray:
+            if not create_graph and type(grad) is not np.ndarray:
                 grad = backend.xp.asarray(grad)
             if type(node) is AccumulateGrad:
                 variable = node._variable()
@@ -492,6 +558,8 @@ def run_backward(
                 grad = _run_hooks(ctx.hooks, grad)
             if id(ctx) in wanted:
                 found[wanted[id(ctx)]] = grad
+                if frontier:
+                    continue
             if accumulate and ctx.retained is not None:
                 retained = ctx.retained()
                 if retained is not None:
@@ -505,7 +573,11 @@ def run_backward(
                 )
             if ctx.saved_versions:
                 _check_versions(ctx)
-            if ctx.fn._on_arrays:
+            if create_graph:
+                from deepgrad.higher_order import graph_backward
+
+                input_grads = graph_backward(ctx, grad)
+            elif ctx.fn._on_arrays:
                 input_grads = ctx.fn.backward(ctx, grad)
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
@@ -517,9 +589,11 @@ def run_backward(
                     f"expected {len(ctx.edges)} (one per input)"
                 )
             if _anomaly_enabled:
-                _check_finite(ctx.fn.__name__, "backward gradient", input_grads, ctx.created_at)
+                _check_finite(ctx.fn.__name__, "backward gradient",
+                              [getattr(g, "_array", g) for g in input_grads], ctx.created_at)
             if not retain_graph:
                 ctx.saved_tensors = ()
+                ctx.forward_args = ()
                 ctx.freed = True
             for edge, parent_grad in zip(ctx.edges, input_grads, strict=True):
                 if edge is None or parent_grad is None:
@@ -529,7 +603,7 @@ def run_backward(
                     continue
                 if parent_grad.shape != shape:
                     raise RuntimeError(
-                        f"{ctx.fn.__name__}.backward: gradient shape {parent_grad.shape} "
+                        f"{ctx.fn.__name__}.backward: gradient shape {tuple(parent_grad.shape)} "
                         f"does not match input shape {shape}"
                     )
                 key = id(parent)
@@ -541,6 +615,11 @@ def run_backward(
 def _accumulate_into(tensor: Tensor, grad: Any) -> None:
     Tensor = _bound_tensor_class()
 
+    if isinstance(grad, Tensor):  # create_graph: .grad is a Tensor with its own history
+        if grad.dtype != tensor.dtype:
+            grad = grad.to(tensor.dtype)
+        tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+        return
     if grad.dtype != tensor.dtype:
         grad = grad.astype(tensor.dtype)
     current = tensor._grad
@@ -566,9 +645,6 @@ def grad(
     """Gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
     from deepgrad.tensor import Tensor
 
-    if create_graph:
-        raise NotImplementedError(
-            "autograd.grad: create_graph=True (double backward) is not supported")
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:
@@ -577,11 +653,14 @@ def grad(
         gouts = [grad_outputs]
     else:
         gouts = list(grad_outputs)
-    root_grads = [_initial_grad(o, g, "autograd.grad") for o, g in zip(outs, gouts, strict=True)]
+    root_grads = [_initial_grad(o, g, "autograd.grad", create_graph)
+                  for o, g in zip(outs, gouts, strict=True)]
     for i, t in enumerate(ins):
         if not t.requires_grad:
             raise RuntimeError(f"autograd.grad: input {i} does not require grad")
-    found = run_backward(outs, root_grads, bool(retain_graph), inputs=ins, accumulate=False)
+    keep = create_graph if retain_graph is None else bool(retain_graph)
+    found = run_backward(outs, root_grads, keep, inputs=ins, accumulate=False,
+                         create_graph=create_graph)
     result: list[Tensor | None] = []
     for i, g in enumerate(found):
         if g is None and not allow_unused:
@@ -589,12 +668,20 @@ def grad(
                 f"autograd.grad: input {i} was not used to compute the outputs; "
                 f"pass allow_unused=True to get None for it"
             )
-        result.append(None if g is None else Tensor(g, _copy=False))
+        result.append(g if g is None or isinstance(g, Tensor) else Tensor(g, _copy=False))
     return tuple(result)
 
 
-def _initial_grad(output: Tensor, gradient: Any, where: str) -> Any:
+def _initial_grad(output: Tensor, gradient: Any, where: str, create_graph: bool = False) -> Any:
+    """The gradient a backward starts from: an array, or a Tensor for ``create_graph`` (a
+    given gradient Tensor is kept as it is then, so the result can depend on it)."""
     from deepgrad.tensor import Tensor
+
+    if create_graph:
+        if isinstance(gradient, Tensor) and gradient.requires_grad:
+            _initial_grad(output, gradient.detach(), where)  # the same checks
+            return gradient if gradient.dtype == output.dtype else gradient.to(output.dtype)
+        return Tensor(_initial_grad(output, gradient, where), _copy=False)
 
     if not output.requires_grad:
         raise RuntimeError(
@@ -627,20 +714,19 @@ def backward(
     only those tensors' ``.grad`` grow."""
     from deepgrad.tensor import Tensor
 
-    if create_graph:
-        raise NotImplementedError(
-            "backward: create_graph=True (double backward) is not supported yet")
     outs = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None or isinstance(grad_tensors, Tensor):
         gs = [grad_tensors] + [None] * (len(outs) - 1)
     else:
         gs = list(grad_tensors)
-    roots = [_initial_grad(o, g, "backward") for o, g in zip(outs, gs, strict=True)]
+    roots = [_initial_grad(o, g, "backward", create_graph) for o, g in zip(outs, gs, strict=True)]
+    keep = create_graph if retain_graph is None else bool(retain_graph)
     if inputs is None:
-        run_backward(outs, roots, bool(retain_graph))
+        run_backward(outs, roots, keep, create_graph=create_graph)
         return
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    found = run_backward(outs, roots, bool(retain_graph), inputs=ins, accumulate=False)
+    found = run_backward(outs, roots, keep, inputs=ins, accumulate=False,
+                         create_graph=create_graph)
     for tensor, g in zip(ins, found, strict=True):
         if g is not None:
             _accumulate_into(tensor, g)
@@ -655,12 +741,15 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
 
 
 def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Marker kept for torch-compatible custom Functions (backward is never differentiated here)."""
+    """torch's marker for a custom Function whose backward cannot itself be differentiated:
+    it runs without recording, and a ``create_graph=True`` backward through it refuses."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return fn(*args, **kwargs)
+        with no_grad():
+            return fn(*args, **kwargs)
 
+    wrapper._once_differentiable = True  # type: ignore[attr-defined]
     return wrapper
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from deepgrad.autograd import Context, Function
+from deepgrad.ops import dual
 from deepgrad.tensor import Tensor
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -23,6 +24,8 @@ def _float_input(name: str, x: Any) -> Tensor:
 
 
 class ReLU(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         out = np.maximum(x, 0)
@@ -32,10 +35,12 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (out,) = ctx.saved_tensors
-        return (grad * (out > 0),)
+        return (grad * (dual.value(out) > 0),)
 
 
 class Hardtanh(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, lo: float, hi: float) -> Any:
         ctx.save_for_backward((x > lo) & (x < hi))
@@ -48,6 +53,8 @@ class Hardtanh(Function):
 
 
 class LeakyReLU(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, slope: float) -> Any:
         positive = x > 0
@@ -58,11 +65,13 @@ class LeakyReLU(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (positive,) = ctx.saved_tensors
-        return (np.where(positive, grad, grad * np.asarray(ctx.slope, dtype=grad.dtype)),)
+        return (dual.where(positive, grad, grad * np.asarray(ctx.slope, dtype=grad.dtype)),)
 
 
 class ELU(Function):
     """``scale * (x if x > 0 else alpha * (exp(x) - 1))``; SELU is ELU with fixed constants."""
+    differentiable_backward = True
+
 
     @staticmethod
     def forward(ctx: Context, x: Any, alpha: float, scale: float = 1.0) -> Any:
@@ -71,21 +80,22 @@ class ELU(Function):
         out = np.where(positive, x, neg)
         if scale != 1.0:
             out = out * np.asarray(scale, dtype=x.dtype)
-        ctx.save_for_backward(positive, neg)
+        ctx.save_for_backward(positive, out)
         ctx.alpha, ctx.scale = alpha, scale
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        positive, neg = ctx.saved_tensors
-        alpha = np.asarray(ctx.alpha, dtype=grad.dtype)
-        local = np.where(positive, np.ones((), grad.dtype), neg + alpha)
-        if ctx.scale != 1.0:
-            local = local * np.asarray(ctx.scale, dtype=grad.dtype)
+        # below zero the slope is scale * alpha * exp(x) = out + scale * alpha (torch's form)
+        positive, out = ctx.saved_tensors
+        scale = np.asarray(ctx.scale, dtype=grad.dtype)
+        local = dual.where(positive, scale, out + np.asarray(ctx.alpha * ctx.scale, grad.dtype))
         return (grad * local,)
 
 
 class Sigmoid(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         half = np.asarray(0.5, dtype=x.dtype)
@@ -100,6 +110,8 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         out = np.tanh(x)
@@ -114,21 +126,24 @@ class Tanh(Function):
 
 class Softplus(Function):
     """``log(1 + exp(beta x)) / beta``, linear above ``threshold`` as torch."""
+    differentiable_backward = True
+
 
     @staticmethod
     def forward(ctx: Context, x: Any, beta: float, threshold: float) -> Any:
         bx = x * np.asarray(beta, dtype=x.dtype)
         linear = bx > threshold
         soft = (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx)))) / np.asarray(beta, x.dtype)
-        ctx.save_for_backward(bx, linear)
+        ctx.save_for_backward(x, linear)
+        ctx.beta = beta
         return np.where(linear, x, soft)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        bx, linear = ctx.saved_tensors
-        half = np.asarray(0.5, dtype=bx.dtype)
-        sig = half * np.tanh(half * bx) + half
-        return (np.where(linear, grad, grad * sig),)
+        x, linear = ctx.saved_tensors
+        half = np.asarray(0.5, dtype=x.dtype)
+        sig = half * dual.tanh(half * (x * np.asarray(ctx.beta, dtype=x.dtype))) + half
+        return (dual.where(linear, grad, grad * sig),)
 
 
 def _erf(x: Any) -> Any:
@@ -146,6 +161,8 @@ def _erf(x: Any) -> Any:
 
 class GELU(Function):
     """``x * Phi(x)`` (exact, erf-based; ``approximate='tanh'`` as torch's option)."""
+    differentiable_backward = True
+
 
     @staticmethod
     def forward(ctx: Context, x: Any, approximate: str = "none") -> Any:
@@ -163,13 +180,39 @@ class GELU(Function):
         if ctx.approximate == "tanh":
             k = math.sqrt(2.0 / math.pi)
             inner = k * (x + 0.044715 * x**3)
-            th = np.tanh(inner)
+            th = dual.tanh(inner)
             local = 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * k * (1 + 3 * 0.044715 * x * x)
         else:
-            cdf = 0.5 * (1 + _erf(x / np.asarray(math.sqrt(2.0), x.dtype)))
-            pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-            local = cdf + x * pdf
-        return ((grad * local).astype(grad.dtype, copy=False),)
+            local = _normal_cdf(x) + x * _normal_pdf(x)
+        return (dual.astype(grad * local, grad.dtype),)
+
+
+def _normal_pdf(x: Any) -> Any:
+    return dual.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+
+def _normal_cdf(x: Any) -> Any:
+    """Phi(x), on arrays or (differentiably) on Tensors."""
+    if isinstance(x, Tensor):
+        return NormalCdf.apply(x)
+    return 0.5 * (1 + _erf(x / np.asarray(math.sqrt(2.0), x.dtype)))
+
+
+class NormalCdf(Function):
+    """The standard normal's distribution function, an op so that GELU's backward can be
+    differentiated: its derivative is the density."""
+
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return _normal_cdf(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return (grad * _normal_pdf(x),)
 
 
 def _in_place(name: str, input: Tensor, op: Any) -> Tensor:  # noqa: A002

@@ -12,6 +12,7 @@ import numpy as np
 
 from deepgrad import backend
 from deepgrad.autograd import Context, Function
+from deepgrad.ops import dual
 from deepgrad.tensor import Tensor, as_array
 
 
@@ -24,7 +25,7 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
         i + extra for i, size in enumerate(shape) if size == 1 and grad.shape[i + extra] != 1
     )
     if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
+        grad = dual.sum(grad, axis=axes, keepdims=True)
     return grad.reshape(shape)
 
 
@@ -77,6 +78,8 @@ def _cast(x: Any, dtype: Any) -> Any:
 
 
 class Cast(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, dtype: Any) -> Any:
         ctx.in_dtype = x.dtype
@@ -84,7 +87,7 @@ class Cast(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        return (grad.astype(ctx.in_dtype),)
+        return (dual.astype(grad, ctx.in_dtype),)
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
@@ -94,6 +97,8 @@ def cast(x: Tensor, dtype: Any) -> Tensor:
 
 
 class Clone(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         return x.copy()
@@ -104,6 +109,8 @@ class Clone(Function):
 
 
 class Add(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         ctx.shapes = (a.shape, b.shape)
@@ -118,6 +125,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         ctx.shapes = (a.shape, b.shape)
@@ -132,6 +141,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         ctx.save_for_backward(a, b)
@@ -146,6 +157,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         ctx.save_for_backward(a, b)
@@ -161,6 +174,8 @@ class Div(Function):
 
 class Pow(Function):
     """``a ** b`` for tensors; the exponent's gradient needs ``a > 0``."""
+    differentiable_backward = True
+
 
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
@@ -176,12 +191,15 @@ class Pow(Function):
             ga = unbroadcast(grad * b * a ** (b - 1), a.shape)
         if ctx.needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)
+                positive = dual.value(a) > 0
+                log_a = dual.where(positive, dual.log(dual.where(positive, a, 1)), 0)
             gb = unbroadcast(grad * out * log_a, b.shape)
         return ga, gb
 
 
 class PowScalar(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any, exponent: float) -> Any:
         ctx.save_for_backward(a)
@@ -196,11 +214,13 @@ class PowScalar(Function):
         p = ctx.exponent
         if p == 2:
             return (grad * (2 * a),)
-        return (grad * (p * a ** (p - 1)).astype(a.dtype, copy=False),)
+        return (grad * dual.astype(p * a ** (p - 1), a.dtype),)
 
 
 class RPowScalar(Function):
     """``base ** a`` for a scalar base."""
+    differentiable_backward = True
+
 
     @staticmethod
     def forward(ctx: Context, a: Any, base: float) -> Any:
@@ -216,6 +236,8 @@ class RPowScalar(Function):
 
 
 class Neg(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
         return -a
@@ -226,6 +248,8 @@ class Neg(Function):
 
 
 class Exp(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
         out = np.exp(a)
@@ -239,6 +263,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
         ctx.save_for_backward(a)
@@ -254,6 +280,8 @@ class Log(Function):
 
 class Rounding(Function):
     """floor/ceil/round/trunc/sign: piecewise constant, so the gradient is zero (as torch)."""
+    differentiable_backward = True
+
 
     @staticmethod
     def forward(ctx: Context, a: Any, fn: Any) -> Any:
@@ -261,10 +289,12 @@ class Rounding(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        return (np.zeros_like(grad),)
+        return (dual.zeros_like(grad),)
 
 
 class Sqrt(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
         with np.errstate(invalid="ignore"):
@@ -280,6 +310,8 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
         ctx.save_for_backward(a)
@@ -288,10 +320,12 @@ class Abs(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (a,) = ctx.saved_tensors
-        return (grad * np.sign(a),)
+        return (grad * dual.sign(a),)
 
 
 class Sin(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
         ctx.save_for_backward(a)
@@ -300,10 +334,12 @@ class Sin(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (a,) = ctx.saved_tensors
-        return (grad * np.cos(a),)
+        return (grad * dual.cos(a),)
 
 
 class Cos(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
         ctx.save_for_backward(a)
@@ -312,11 +348,13 @@ class Cos(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (a,) = ctx.saved_tensors
-        return (-grad * np.sin(a),)
+        return (-grad * dual.sin(a),)
 
 
 class Clamp(Function):
     """Gradient flows where the input lies inside [min, max] (torch: bounds included)."""
+    differentiable_backward = True
+
 
     @staticmethod
     def forward(ctx: Context, a: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
@@ -336,6 +374,8 @@ class Clamp(Function):
 
 class Maximum(Function):
     """Elementwise max; ties share the gradient equally, as torch."""
+    differentiable_backward = True
+
 
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
@@ -344,15 +384,16 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        a, b = ctx.saved_tensors
-        wa = (a > b) + 0.5 * (a == b)
+        a, b = (dual.value(v) for v in ctx.saved_tensors)  # only where each wins: constants
+        wa = ((a > b) + 0.5 * (a == b)).astype(grad.dtype)
         ga = unbroadcast(grad * wa, a.shape) if ctx.needs_input_grad[0] else None
         gb = unbroadcast(grad * (1 - wa), b.shape) if ctx.needs_input_grad[1] else None
-        return (None if ga is None else ga.astype(grad.dtype, copy=False),
-                None if gb is None else gb.astype(grad.dtype, copy=False))
+        return ga, gb
 
 
 class Minimum(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         ctx.save_for_backward(a, b)
@@ -360,15 +401,16 @@ class Minimum(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        a, b = ctx.saved_tensors
-        wa = (a < b) + 0.5 * (a == b)
+        a, b = (dual.value(v) for v in ctx.saved_tensors)  # only where each wins: constants
+        wa = ((a < b) + 0.5 * (a == b)).astype(grad.dtype)
         ga = unbroadcast(grad * wa, a.shape) if ctx.needs_input_grad[0] else None
         gb = unbroadcast(grad * (1 - wa), b.shape) if ctx.needs_input_grad[1] else None
-        return (None if ga is None else ga.astype(grad.dtype, copy=False),
-                None if gb is None else gb.astype(grad.dtype, copy=False))
+        return ga, gb
 
 
 class Where(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, cond: Any, a: Any, b: Any) -> Any:
         ctx.save_for_backward(cond)
@@ -380,8 +422,8 @@ class Where(Function):
         (cond,) = ctx.saved_tensors
         sa, sb = ctx.shapes
         zero = np.zeros((), dtype=grad.dtype)
-        ga = unbroadcast(np.where(cond, grad, zero), sa) if ctx.needs_input_grad[1] else None
-        gb = unbroadcast(np.where(cond, zero, grad), sb) if ctx.needs_input_grad[2] else None
+        ga = unbroadcast(dual.where(cond, grad, zero), sa) if ctx.needs_input_grad[1] else None
+        gb = unbroadcast(dual.where(cond, zero, grad), sb) if ctx.needs_input_grad[2] else None
         return None, ga, gb
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from deepgrad.autograd import Context, Function
+from deepgrad.ops import dual
 from deepgrad.tensor import Tensor
 
 Dim = int | tuple[int, ...] | list[int] | None
@@ -53,11 +54,13 @@ def _expand_back(grad: Any, shape: tuple[int, ...], axes: tuple[int, ...] | None
     if axes is None:
         return grad.reshape((1,) * len(shape)) if len(shape) else grad
     if not keepdim:
-        grad = np.expand_dims(grad, axes)
+        grad = dual.expand_dims(grad, axes)
     return grad
 
 
 class Sum(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, axes: tuple[int, ...] | None, keepdim: bool) -> Any:
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
@@ -66,10 +69,12 @@ class Sum(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         g = _expand_back(grad, ctx.shape, ctx.axes, ctx.keepdim)
-        return (np.broadcast_to(g, ctx.shape),)
+        return (dual.broadcast_to(g, ctx.shape),)
 
 
 class Mean(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, axes: tuple[int, ...] | None, keepdim: bool) -> Any:
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
@@ -80,10 +85,12 @@ class Mean(Function):
     def backward(ctx: Context, grad: Any) -> Any:
         g = _expand_back(grad, ctx.shape, ctx.axes, ctx.keepdim)
         scale = np.asarray(1.0 / builtins.max(ctx.count, 1), dtype=grad.dtype)
-        return (np.broadcast_to(g * scale, ctx.shape),)
+        return (dual.broadcast_to(g * scale, ctx.shape),)
 
 
 class Var(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, axes: tuple[int, ...] | None, keepdim: bool,
                 correction: int) -> Any:
@@ -91,22 +98,26 @@ class Var(Function):
         centered = x - mean
         count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
         denom = builtins.max(count - correction, 0)
-        ctx.save_for_backward(centered)
-        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, denom
+        ctx.save_for_backward(x)
+        ctx.axes, ctx.keepdim, ctx.denom, ctx.count = axes, keepdim, denom, count
         with np.errstate(divide="ignore", invalid="ignore"):
             out = (centered * centered).sum(axis=axes, keepdims=keepdim) / x.dtype.type(denom)
         return np.asarray(out, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        (centered,) = ctx.saved_tensors
-        g = _expand_back(grad, centered.shape, ctx.axes, ctx.keepdim)
+        (x,) = ctx.saved_tensors
+        centered = x - dual.sum(x, ctx.axes, keepdims=True) / x.dtype.type(builtins.max(
+            ctx.count, 1))
+        g = _expand_back(grad, x.shape, ctx.axes, ctx.keepdim)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return ((2.0 / ctx.denom) * g * centered).astype(grad.dtype, copy=False),
+            return (dual.astype((2.0 / ctx.denom) * g * centered, grad.dtype),)
 
 
 class MaxMin(Function):
     """``amax``/``amin`` over axes: ties share the gradient equally (torch's amax)."""
+    differentiable_backward = True
+
 
     @staticmethod
     def forward(ctx: Context, x: Any, axes: tuple[int, ...] | None, keepdim: bool,
@@ -123,11 +134,13 @@ class MaxMin(Function):
         (mask,) = ctx.saved_tensors
         g = _expand_back(grad, mask.shape, ctx.axes, ctx.keepdim)
         count = mask.sum(axis=ctx.axes, keepdims=True)
-        return ((g * mask / count).astype(grad.dtype, copy=False),)
+        return (dual.astype(g * mask / count, grad.dtype),)
 
 
 class MaxMinDim(Function):
     """Values of ``max(dim)``/``min(dim)``: the gradient goes to the chosen index only."""
+    linear = True  # in x, the indices fixed
+
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int, keepdim: bool, indices: Any) -> Any:
@@ -147,6 +160,8 @@ class MaxMinDim(Function):
 
 
 class LogSumExp(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
         m = x.max(axis=axes, keepdims=True)
@@ -154,15 +169,16 @@ class LogSumExp(Function):
         e = np.exp(x - m)
         s = e.sum(axis=axes, keepdims=True)
         out = np.log(s) + m
-        ctx.save_for_backward(e / s)
         ctx.axes, ctx.keepdim = axes, keepdim
-        return out if keepdim else np.squeeze(out, axes)
+        out = out if keepdim else np.squeeze(out, axes)
+        ctx.save_for_backward(x, out)
+        return out
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        (softmax,) = ctx.saved_tensors
-        g = grad if ctx.keepdim else np.expand_dims(grad, ctx.axes)
-        return (g * softmax,)
+        x, out = ctx.saved_tensors
+        keep = (lambda v: v) if ctx.keepdim else (lambda v: dual.expand_dims(v, ctx.axes))
+        return (keep(grad) * dual.exp(x - keep(out)),)
 
 
 def _float(op: str, x: Tensor) -> Tensor:
