@@ -49,8 +49,11 @@ def graph_backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:
     elif fn.decomposition is not None:
         return _decomposed(ctx, grad)
     elif fn.linear:
-        return tuple(LinearBackward.apply(grad, node=ctx, index=i) if need else None
-                     for i, need in enumerate(ctx.needs_input_grad))
+        values = fn.backward(ctx, grad._array)
+        values = values if isinstance(values, tuple) else (values,)
+        return tuple(None if v is None else LinearBackward.apply(grad, node=ctx, index=i,
+                                                                  value=np.asarray(v))
+                     for i, v in enumerate(values))
     elif fn.differentiable_backward:
         grads = fn.backward(_Unpacked(ctx, _unpack_saved(ctx)), grad)
     else:
@@ -96,18 +99,17 @@ class _DelayedError(Function):
 def _unpack_saved(ctx: Context) -> tuple[Any, ...]:
     """The saved values as a backward on Tensors needs them: a saved input as a Tensor
     whose gradient flows to that input's node, the saved output as a Tensor of this node,
-    and constants (masks, indices) as they are."""
+    and constants (masks, indices, non-tensor operands) as they are.
+
+    So an op with ``differentiable_backward`` saves nothing else: a value computed from
+    its inputs would come back as a constant and make the second derivative wrong
+    (tests/core/test_higher_order.py checks every such op for it)."""
     origin = {id(entry[3]): entry[2] for entry in ctx.saved_versions}
     unpacked: list[Any] = []
     for saved in ctx.saved_tensors:
         array = saved._array if isinstance(saved, Tensor) else saved
         where = origin.get(id(array))
-        if where is None:
-            if ctx.fn._on_arrays and getattr(array, "dtype", None) is not None \
-                    and array.dtype.kind in "fc":
-                raise RuntimeError(
-                    f"create_graph=True: {ctx.name()} saved a float value that is neither "
-                    f"an input nor its output, so its backward cannot be differentiated")
+        if where is None:  # a constant: a non-tensor argument, a mask, indices
             unpacked.append(saved)
         elif where < 0:
             out = Tensor(array, _copy=False)
@@ -166,10 +168,11 @@ class LinearBackward(Function):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Context, grad: Any, node: Context, index: int) -> Any:
+    def forward(ctx: Context, grad: Any, node: Context, index: int, value: Any) -> Any:
+        """``value`` is the op's backward of ``grad`` for this input, computed once for all
+        inputs by the caller."""
         ctx.node, ctx.index = node, index
-        grads = node.fn.backward(node, grad)
-        return (grads if isinstance(grads, tuple) else (grads,))[index]
+        return value
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
@@ -187,7 +190,7 @@ class LinearBackward(Function):
             out: Any = op.apply(*args, **node.forward_kwargs)
         else:
             out = np.asarray(op.forward(Context(op), *args, **node.forward_kwargs))
-        return out, None, None
+        return (out,)
 
 
 def _decomposed(ctx: Context, grad: Tensor) -> tuple[Any, ...]:

@@ -124,6 +124,29 @@ class Conv2d(Function):
         return out
 
     @staticmethod
+    def decomposition(x: Tensor, weight: Tensor, bias: Tensor | None = None, *, stride: Pair,
+                      padding: tuple[int, int, int, int], dilation: Pair, groups: int) -> Tensor:
+        """The same convolution in primitive ops, for a graph-building backward: one strided
+        slice of the padded input per kernel offset (a loop over kh*kw, never pixels), then
+        one batched matmul per group."""
+        from deepgrad.ops.shape import Pad, stack
+
+        n, c, h, w = x.shape
+        o, cg, kh, kw = weight.shape
+        top, bottom, left, right = padding
+        (sh, sw), (dh, dw) = stride, dilation
+        ho, wo = output_size("conv2d", (h, w), (kh, kw), stride, dilation,
+                             (h + top + bottom, w + left + right))
+        xp = Pad.apply(x, widths=((0, 0), (0, 0), (top, bottom), (left, right)), value=0.0)
+        patches = stack([xp[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh,
+                            j * dw:j * dw + sw * (wo - 1) + 1:sw]
+                         for i in range(kh) for j in range(kw)], dim=2)  # (N, C, K, Ho, Wo)
+        patches = patches.reshape(n, groups, cg * kh * kw, ho * wo)
+        wmat = weight.reshape(1, groups, o // groups, cg * kh * kw)
+        out = (wmat @ patches).reshape(n, o, ho, wo)
+        return out if bias is None else out + bias.reshape(1, o, 1, 1)
+
+    @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         cols, wk = ctx.saved_tensors
         backward = _backward_channels_first if ctx.channels_first else _backward_channels_last

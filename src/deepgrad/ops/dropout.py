@@ -18,6 +18,8 @@ from deepgrad.tensor import Tensor
 
 
 class Dropout(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, *, p: float, mask_shape: tuple[int, ...]) -> Any:
         # P(u >= p) = 1 - p for u uniform on [0, 1); float32 draws are enough and faster.
@@ -31,10 +33,8 @@ class Dropout(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        (keep,) = ctx.saved_tensors
-        g = grad * keep
-        g *= ctx.scale
-        return (g,)
+        (keep,) = ctx.saved_tensors  # the mask drawn in forward: a constant
+        return (grad * keep * ctx.scale,)
 
 
 def _check(op: str, input: Tensor, p: float) -> None:  # noqa: A002

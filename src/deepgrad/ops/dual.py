@@ -59,6 +59,10 @@ sqrt = _unary("sqrt", np.sqrt)
 sin = _unary("sin", np.sin)
 cos = _unary("cos", np.cos)
 tanh = _unary("tanh", np.tanh, "activation")
+sinh = _unary("sinh", np.sinh, "maths")
+log1p = _unary("log1p", np.log1p, "maths")
+abs = _unary("abs", np.abs)  # noqa: A001 - NumPy's name
+cosh = _unary("cosh", np.cosh, "maths")
 
 
 def value(x: Any) -> Any:
@@ -118,6 +122,12 @@ def transpose(x: Any, axes: Sequence[int]) -> Any:
     if not isinstance(x, Tensor):
         return x.transpose(axes)
     return x.permute(*axes)
+
+
+def maximum(a: Any, b: Any) -> Any:
+    if not _any_tensor(a, b):
+        return np.maximum(a, b)
+    return _E().maximum(a, b) if isinstance(a, Tensor) else _E().maximum(b, a)
 
 
 def matmul(a: Any, b: Any) -> Any:

@@ -25,6 +25,22 @@ class Embedding(Function):
         return weight[ids]
 
     @staticmethod
+    def decomposition(weight: Tensor, *, ids: Any, padding_idx: int | None,
+                      scale_grad_by_freq: bool) -> Tensor:
+        """Row lookup by indexing, for a graph-building backward; the padding row's and the
+        frequency scaling's effect on the gradient as constant factors."""
+        rows = weight[ids]
+        factor = np.ones(ids.shape, dtype=weight.dtype)
+        if scale_grad_by_freq:
+            unique, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
+            factor = factor / counts[inverse.reshape(ids.shape)]
+        if padding_idx is not None:
+            factor = factor * (ids != padding_idx)
+        if scale_grad_by_freq or padding_idx is not None:
+            rows = rows * factor[..., None]
+        return rows
+
+    @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         ids = ctx.ids.reshape(-1)
         rows = grad.reshape(ids.size, -1)

@@ -34,6 +34,8 @@ def _leading(index: Any, axis: int) -> tuple[slice, ...]:
 
 
 class Gather(Function):
+    linear = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, axis: int, index: Any) -> Any:
         ctx.shape, ctx.axis, ctx.index = x.shape, axis, index
@@ -72,6 +74,8 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
 class Scatter(Function):
     """``scatter``: a copy of ``x`` with ``src`` written at ``index`` along ``axis``
     (``reduce="add"`` adds instead)."""
+    linear = True
+
 
     @staticmethod
     def forward(ctx: Context, x: Any, src: Any, axis: int, index: Any, add: bool) -> Any:
@@ -126,6 +130,8 @@ def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:  # 
 
 
 class IndexSelect(Function):
+    linear = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, axis: int, index: Any) -> Any:
         ctx.shape, ctx.axis, ctx.index = x.shape, axis, index
@@ -176,6 +182,8 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
 
 
 class Flip(Function):
+    linear = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
         ctx.axes = axes
@@ -200,6 +208,8 @@ def flipud(input: Tensor) -> Tensor:  # noqa: A002
 
 
 class Roll(Function):
+    linear = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, shifts: Any, axes: Any) -> Any:
         ctx.shifts, ctx.axes = shifts, axes
@@ -225,6 +235,8 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
 
 class Triangle(Function):
     """tril/triu: the gradient flows where the mask keeps the input."""
+    linear = True
+
 
     @staticmethod
     def forward(ctx: Context, x: Any, keep: Any) -> Any:

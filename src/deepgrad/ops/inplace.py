@@ -54,6 +54,8 @@ class CopySlices(Function):
 
 class ViewOfBase(Function):
     """A view's node after its base's history was rewritten: the view of the new base."""
+    linear = True
+
 
     @staticmethod
     def forward(ctx: Context, base: Any, view_fn: Callable[[Any], Any]) -> Any:
@@ -70,6 +72,8 @@ class ViewOfBase(Function):
 class Overwrite(Function):
     """``copy_``/``fill_``: the new values come from ``source`` (broadcast and cast to the
     destination); the old values get no gradient."""
+    linear = True
+
 
     @staticmethod
     def forward(ctx: Context, dest: Any, source: Any) -> Any:
@@ -86,6 +90,8 @@ class Overwrite(Function):
 
 class IndexPut(Function):
     """``x[index] = values`` out of place: the old values at ``index`` get no gradient."""
+    linear = True
+
 
     @staticmethod
     def forward(ctx: Context, x: Any, values: Any, index: Any) -> Any:

@@ -9,12 +9,15 @@ import numpy as np
 
 from deepgrad import autograd
 from deepgrad.autograd import Context, Function
+from deepgrad.ops import dual
 from deepgrad.ops.elementwise import promote, unbroadcast
 from deepgrad.tensor import Tensor, as_array
 
 
 class MatMul(Function):
     """``a @ b`` with NumPy's rules; 1-D operands are promoted and the axis dropped after."""
+    differentiable_backward = True
+
 
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
@@ -31,24 +34,26 @@ class MatMul(Function):
         b2 = b[:, None] if b.ndim == 1 else b
         g = grad
         if a.ndim == 1:
-            g = np.expand_dims(g, -2)
+            g = dual.expand_dims(g, -2)
         if b.ndim == 1:
-            g = np.expand_dims(g, -1)
+            g = dual.expand_dims(g, -1)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = np.matmul(g, np.swapaxes(b2, -1, -2))
+            ga = g @ dual.swapaxes(b2, -1, -2)
             ga = unbroadcast(ga, a2.shape).reshape(a.shape)
         if ctx.needs_input_grad[1]:
             if a2.ndim == 2 and g.ndim == 2:
                 gb = a2.T @ g
             else:
-                gb = np.matmul(np.swapaxes(a2, -1, -2), g)
+                gb = dual.swapaxes(a2, -1, -2) @ g
             gb = unbroadcast(gb, b2.shape).reshape(b.shape)
         return ga, gb
 
 
 class Linear(Function):
     """``x @ W.T + b`` in one node: one GEMM forward, two backward, bias by a row sum."""
+    differentiable_backward = True
+
 
     @staticmethod
     def forward(ctx: Context, x: Any, weight: Any, bias: Any = None) -> Any:
@@ -70,7 +75,7 @@ class Linear(Function):
         if ctx.needs_input_grad[1]:
             gw = g2.T @ x.reshape(rows, x.shape[-1])
         if ctx.has_bias and ctx.needs_input_grad[2]:
-            gb = g2.sum(axis=0)
+            gb = dual.sum(g2, axis=0)
         return (gx, gw, gb) if ctx.has_bias else (gx, gw)
 
 

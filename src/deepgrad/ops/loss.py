@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from deepgrad.autograd import Context, Function
+from deepgrad.ops import dual
 from deepgrad.ops.elementwise import broadcast_shape, unbroadcast
 from deepgrad.ops.reduce import normalize_dims
 from deepgrad.ops.shape import permute, reshape
@@ -45,6 +46,8 @@ def _log_softmax(x: Any, axis: int) -> Any:
 # ---- softmax ---------------------------------------------------------------------------------
 
 class Softmax(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, *, axis: int) -> Any:
         e = np.exp(x - x.max(axis=axis, keepdims=True))
@@ -56,10 +59,12 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (p,) = ctx.saved_tensors
-        return (p * (grad - (grad * p).sum(axis=ctx.axis, keepdims=True)),)
+        return (p * (grad - dual.sum(grad * p, axis=ctx.axis, keepdims=True)),)
 
 
 class LogSoftmax(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, *, axis: int) -> Any:
         out = _log_softmax(x, axis)
@@ -70,7 +75,7 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (out,) = ctx.saved_tensors
-        return (grad - np.exp(out) * grad.sum(axis=ctx.axis, keepdims=True),)
+        return (grad - dual.exp(out) * dual.sum(grad, axis=ctx.axis, keepdims=True),)
 
 
 def _softmax_dim(op: str, x: Tensor, dim: int | None) -> int:
@@ -152,6 +157,34 @@ class ClassLoss(Function):
             ctx.save_for_backward(p, coef, w, keep_logp)
         ctx.settings = (reduction, denom, eps, probs is not None, fused, x.shape)
         return np.asarray(out, dtype=x.dtype)
+
+    @staticmethod
+    def decomposition(x: Tensor, probs: Tensor | None = None, *, target: Any, weight: Any,
+                      ignore_index: int, reduction: str, label_smoothing: float,
+                      fused: bool) -> Tensor:
+        """The same loss in primitive ops (log_softmax, indexing, sums), for a graph-building
+        backward."""
+        m, c = x.shape
+        logp = log_softmax(x, 1) if fused else x
+        eps = label_smoothing
+        w = np.ones(c, dtype=x.dtype) if weight is None else weight
+        if probs is not None:
+            q = probs if eps == 0 else probs * (1 - eps) + eps / c
+            losses = -(q * w * logp).sum(dim=1)
+            denom: Any = m
+        else:
+            keep = target != ignore_index
+            t = np.where(keep, target, 0)
+            wt = np.where(keep, w[t], 0).astype(x.dtype)
+            losses = logp[np.arange(m), t] * -wt
+            if eps:
+                losses = (1 - eps) * losses + (eps / c) * (-(logp * w).sum(dim=1) * keep.astype(x.dtype))
+            denom = wt.sum()
+        if reduction == "none":
+            return losses
+        if reduction == "sum":
+            return losses.sum()
+        return losses.sum() / np.asarray(denom, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
@@ -303,6 +336,17 @@ class PointwiseLoss(Function):
         return np.asarray(_reduce(losses, reduction), dtype=x.dtype)
 
     @staticmethod
+    def decomposition(x: Tensor, y: Tensor, *, kind: str, reduction: str,
+                      params: dict[str, Any]) -> Tensor:
+        """The same loss from the same formula (``_POINTWISE``, written with ``dual``) run on
+        Tensors, for a graph-building backward."""
+        losses = _POINTWISE[kind](x, y, (), **params)[0]
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        return total / float(losses.numel()) if reduction == "mean" else total
+
+    @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         dx, dy = ctx.saved_tensors
         g = grad / np.asarray(ctx.size, dtype=grad.dtype) if ctx.reduction == "mean" else grad
@@ -323,39 +367,39 @@ def _mse(x: Any, y: Any, needs: tuple[bool, ...]) -> tuple[Any, Any, Any]:
 
 def _l1(x: Any, y: Any, needs: tuple[bool, ...]) -> tuple[Any, Any, Any]:
     d = x - y
-    s = np.sign(d)
-    return np.abs(d), s if _needs(needs, 0) else None, -s if _needs(needs, 1) else None
+    s = dual.sign(d)
+    return dual.abs(d), s if _needs(needs, 0) else None, -s if _needs(needs, 1) else None
 
 
 def _smooth_l1(x: Any, y: Any, needs: tuple[bool, ...], beta: float,
                huber: bool) -> tuple[Any, Any, Any]:
     """smooth_l1 (``beta``) and huber (``delta``): huber = beta * smooth_l1."""
     d = x - y
-    a = np.abs(d)
+    a = dual.abs(d)
     if beta == 0:
-        losses, local = a, np.sign(d)
+        losses, local = a, dual.sign(d)
     else:
-        small = a < beta
+        small = dual.value(a) < beta
         b = np.asarray(beta, dtype=d.dtype)
         if huber:
-            losses = np.where(small, 0.5 * d * d, b * (a - 0.5 * b))
-            local = np.where(small, d, b * np.sign(d))
+            losses = dual.where(small, 0.5 * d * d, b * (a - 0.5 * b))
+            local = dual.where(small, d, b * dual.sign(d))
         else:
-            losses = np.where(small, 0.5 * d * d / b, a - 0.5 * b)
-            local = np.where(small, d / b, np.sign(d))
+            losses = dual.where(small, 0.5 * d * d / b, a - 0.5 * b)
+            local = dual.where(small, d / b, dual.sign(d))
     return losses, local if _needs(needs, 0) else None, -local if _needs(needs, 1) else None
 
 
 def _bce(x: Any, y: Any, needs: tuple[bool, ...], weight: Any) -> tuple[Any, Any, Any]:
     """Binary cross-entropy of probabilities; logs clamped to >= -100 as torch."""
     with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
-        log_x = np.maximum(np.log(x), -100)
-        log_1mx = np.maximum(np.log1p(-x), -100)
+        log_x = dual.maximum(dual.log(x), -100)
+        log_1mx = dual.maximum(dual.log1p(-x), -100)
     losses = -(y * log_x + (1 - y) * log_1mx)
     dx = dy = None
     if _needs(needs, 0):
         eps = np.asarray(1e-12, dtype=x.dtype)
-        dx = (x - y) / np.maximum((1 - x) * x, eps)
+        dx = (x - y) / dual.maximum((1 - x) * x, eps)
     if _needs(needs, 1):
         dy = log_1mx - log_x
     if weight is not None:
@@ -367,7 +411,7 @@ def _bce(x: Any, y: Any, needs: tuple[bool, ...], weight: Any) -> tuple[Any, Any
 
 def _softplus(z: Any) -> Any:
     """``log(1 + exp(z))`` without overflow."""
-    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+    return dual.maximum(z, 0) + dual.log1p(dual.exp(-dual.abs(z)))
 
 
 def _bce_logits(x: Any, y: Any, needs: tuple[bool, ...], weight: Any,
@@ -378,7 +422,7 @@ def _bce_logits(x: Any, y: Any, needs: tuple[bool, ...], weight: Any,
     losses = (1 - y) * x + (1 + (pw - 1) * y) * sp_neg  # log(1-s(x)) = -x - sp_neg
     dx = dy = None
     if _needs(needs, 0):
-        s = 0.5 * np.tanh(0.5 * x) + 0.5  # stable sigmoid
+        s = 0.5 * dual.tanh(0.5 * x) + 0.5  # stable sigmoid
         dx = s * (pw * y + 1 - y) - pw * y
     if _needs(needs, 1):
         dy = pw * sp_neg - (x + sp_neg)

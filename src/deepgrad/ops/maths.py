@@ -15,6 +15,7 @@ import numpy as np
 
 from deepgrad import backend
 from deepgrad.autograd import Context, Function
+from deepgrad.ops import dual
 from deepgrad.ops.elementwise import _binary, _cast, unbroadcast
 from deepgrad.tensor import Tensor, as_array
 
@@ -30,17 +31,17 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 # name: (forward, derivative(x, out))
 UNARY: dict[str, tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]] = {
     "tan": (np.tan, lambda x, out: 1 + out * out),
-    "asin": (np.arcsin, lambda x, out: 1 / np.sqrt(1 - x * x)),
-    "acos": (np.arccos, lambda x, out: -1 / np.sqrt(1 - x * x)),
+    "asin": (np.arcsin, lambda x, out: 1 / dual.sqrt(1 - x * x)),
+    "acos": (np.arccos, lambda x, out: -1 / dual.sqrt(1 - x * x)),
     "atan": (np.arctan, lambda x, out: 1 / (1 + x * x)),
-    "sinh": (np.sinh, lambda x, out: np.cosh(x)),
-    "cosh": (np.cosh, lambda x, out: np.sinh(x)),
-    "asinh": (np.arcsinh, lambda x, out: 1 / np.sqrt(x * x + 1)),
-    "acosh": (np.arccosh, lambda x, out: 1 / np.sqrt(x * x - 1)),
+    "sinh": (np.sinh, lambda x, out: dual.cosh(x)),
+    "cosh": (np.cosh, lambda x, out: dual.sinh(x)),
+    "asinh": (np.arcsinh, lambda x, out: 1 / dual.sqrt(x * x + 1)),
+    "acosh": (np.arccosh, lambda x, out: 1 / dual.sqrt(x * x - 1)),
     "atanh": (np.arctanh, lambda x, out: 1 / (1 - x * x)),
-    "erf": (_erf, lambda x, out: _TWO_OVER_SQRT_PI * np.exp(-x * x)),
+    "erf": (_erf, lambda x, out: _TWO_OVER_SQRT_PI * dual.exp(-x * x)),
     "exp2": (np.exp2, lambda x, out: out * math.log(2.0)),
-    "frac": (lambda x: x - np.trunc(x), lambda x, out: np.ones_like(x)),
+    "frac": (lambda x: x - np.trunc(x), lambda x, out: np.ones_like(dual.value(x))),
     "log1p": (np.log1p, lambda x, out: 1 / (1 + x)),
     "expm1": (np.expm1, lambda x, out: out + 1),
     "reciprocal": (np.reciprocal, lambda x, out: -out * out),
@@ -48,6 +49,8 @@ UNARY: dict[str, tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]] = {
 
 
 class MathUnary(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, name: str) -> Any:
         fn, _ = UNARY[name]
@@ -62,7 +65,7 @@ class MathUnary(Function):
         x, out = ctx.saved_tensors
         _, derivative = UNARY[ctx.op]
         with np.errstate(divide="ignore", invalid="ignore"):
-            return ((grad * derivative(x, out)).astype(grad.dtype, copy=False),)
+            return (dual.astype(grad * derivative(x, out), grad.dtype),)
 
     @classmethod
     def named(cls, name: str) -> Callable[[Tensor], Tensor]:
@@ -96,6 +99,8 @@ reciprocal = MathUnary.named("reciprocal")
 
 
 class Atan2(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         ctx.save_for_backward(a, b)

@@ -60,6 +60,25 @@ class BatchNorm(Function):
         return out
 
     @staticmethod
+    def decomposition(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = None, *,
+                      running_mean: Any, running_var: Any, batch_stats: bool, momentum: float,
+                      eps: float) -> Tensor:
+        """The same normalisation in primitive ops (the running statistics untouched), for a
+        graph-building backward."""
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        if batch_stats:
+            axes = (0,) + tuple(range(2, x.ndim))
+            centered = x - x.mean(dim=axes, keepdim=True)
+            var = (centered * centered).mean(dim=axes, keepdim=True)
+        else:
+            centered = x - running_mean.reshape(shape).astype(x.dtype, copy=False)
+            var = Tensor(running_var.reshape(shape).astype(x.dtype, copy=False), _copy=False)
+        out = centered * (var + eps) ** -0.5
+        if weight is not None:
+            out = out * weight.reshape(shape)
+        return out if bias is None else out + bias.reshape(shape)
+
+    @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         xhat, invstd, weight = ctx.saved_tensors
         axes = (0,) + tuple(range(2, grad.ndim))
@@ -100,6 +119,18 @@ class LayerNorm(Function):
         ctx.axes = axes
         ctx.has_bias = bias is not None
         return out
+
+    @staticmethod
+    def decomposition(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = None, *,
+                      k: int, eps: float) -> Tensor:
+        """The same normalisation in primitive ops, for a graph-building backward."""
+        axes = tuple(range(x.ndim - k, x.ndim))
+        centered = x - x.mean(dim=axes, keepdim=True)
+        var = (centered * centered).mean(dim=axes, keepdim=True)
+        out = centered * (var + eps) ** -0.5
+        if weight is not None:
+            out = out * weight
+        return out if bias is None else out + bias
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:

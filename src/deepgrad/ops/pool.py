@@ -160,6 +160,12 @@ class MaxPool2d(Function):
         return out
 
     @staticmethod
+    def decomposition(x: Tensor, *, win: Window, out_hw: Pair) -> Tensor:
+        """The max over the stacked window views, for a graph-building backward; ``max(dim)``
+        picks the first maximum, as the fused op does."""
+        return _window_stack(x, win, out_hw, -math.inf).max(dim=2).values
+
+    @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (argmax,) = ctx.saved_tensors
         grad = _in_order(grad, ctx.order)
@@ -173,6 +179,20 @@ class MaxPool2d(Function):
         return (_scatter(write, ctx, grad.dtype),)
 
 
+def _window_stack(x: Tensor, win: Window, out_hw: Pair, fill: float) -> Tensor:
+    """``(N, C, kh*kw, Ho, Wo)``: the window views of ``x`` padded with ``fill``, stacked,
+    in primitive (differentiable) ops."""
+    from deepgrad.ops.shape import Pad, stack
+
+    h, w = x.shape[2], x.shape[3]
+    hp, wp = _padded_hw((h, w), out_hw, win)
+    ph, pw = win[2]
+    if (hp, wp) != (h, w):
+        x = Pad.apply(x, widths=((0, 0), (0, 0), (ph, hp - h - ph), (pw, wp - w - pw)),
+                      value=fill)
+    return stack([view for _, view in _views(x, out_hw, win)], dim=2)
+
+
 def _divisor(size: int, k: int, s: int, p: int, out: int, include_pad: bool) -> Any:
     """Per output along one axis, the cells its window averages: torch counts the zero
     padding (unless ``count_include_pad=False``) but never ceil_mode's overhang."""
@@ -184,6 +204,8 @@ def _divisor(size: int, k: int, s: int, p: int, out: int, include_pad: bool) -> 
 
 
 class AvgPool2d(Function):
+    linear = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, *, win: Window, out_hw: Pair, scale: Any) -> Any:
         views = _views(_padded(x, out_hw, win, 0.0), out_hw, win)
@@ -225,6 +247,8 @@ def _averaging_matrix(size: int, out: int, dtype: Any) -> Any:
 
 class AdaptiveAvgPool2d(Function):
     """Uneven windows as two small GEMMs: ``A_h @ x @ A_w.T``."""
+    linear = True
+
 
     @staticmethod
     def forward(ctx: Context, x: Any, *, out_hw: Pair) -> Any:

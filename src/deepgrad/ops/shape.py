@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from deepgrad.autograd import Context, Function
+from deepgrad.ops import dual
 from deepgrad.ops.elementwise import unbroadcast
 from deepgrad.ops.reduce import normalize_dims
 from deepgrad.tensor import Tensor, _shape_arg
@@ -20,6 +21,8 @@ def _reshaped(shape: tuple[int, ...]) -> Any:
 
 class Reshape(Function):
     """``reshape``/``view``: a view of the input when its memory allows, else a copy."""
+    differentiable_backward = True
+
 
     view_fn = staticmethod(lambda ctx, shape: _reshaped(shape))
 
@@ -38,6 +41,8 @@ def _permuted(dims: tuple[int, ...]) -> Any:
 
 
 class Permute(Function):
+    differentiable_backward = True
+
     view_fn = staticmethod(lambda ctx, shape: _permuted(ctx.dims))
 
     @staticmethod
@@ -48,7 +53,7 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        return (grad.transpose(ctx.inverse),)
+        return (dual.transpose(grad, ctx.inverse),)
 
 
 def _expanded(shape: tuple[int, ...]) -> Any:
@@ -56,6 +61,8 @@ def _expanded(shape: tuple[int, ...]) -> Any:
 
 
 class Expand(Function):
+    differentiable_backward = True
+
     view_fn = staticmethod(lambda ctx, shape: _expanded(shape))
 
     @staticmethod
@@ -69,6 +76,8 @@ class Expand(Function):
 
 
 class Repeat(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, repeats: tuple[int, ...]) -> Any:
         extra = len(repeats) - x.ndim
@@ -81,7 +90,7 @@ class Repeat(Function):
         split: list[int] = []
         for r, s in zip(ctx.repeats, ctx.shaped, strict=True):
             split += [r, s]
-        g = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        g = dual.sum(grad.reshape(split), axis=tuple(range(0, len(split), 2)))
         return (g.reshape(ctx.shape),)
 
 
@@ -97,6 +106,8 @@ def _indexed(index: Any) -> Any:
 class GetItem(Function):
     """Indexing. Basic indices (ints, slices) give a view; the backward scatters into
     zeros, and repeated (advanced) indices accumulate."""
+    linear = True
+
 
     view_fn = staticmethod(lambda ctx, shape: _indexed(ctx.index))
 
@@ -120,6 +131,8 @@ class GetItem(Function):
 
 
 class Cat(Function):
+    linear = True
+
     @staticmethod
     def forward(ctx: Context, *arrays: Any, dim: int) -> Any:
         ctx.sizes = [a.shape[dim] for a in arrays]
@@ -133,6 +146,8 @@ class Cat(Function):
 
 
 class Stack(Function):
+    linear = True
+
     @staticmethod
     def forward(ctx: Context, *arrays: Any, dim: int) -> Any:
         ctx.dim = dim
@@ -144,6 +159,8 @@ class Stack(Function):
 
 
 class Pad(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, widths: tuple[tuple[int, int], ...], value: float) -> Any:
         ctx.slices = tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, x.shape, strict=True))

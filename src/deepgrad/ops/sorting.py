@@ -121,6 +121,8 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False,  # noqa: 
 
 
 class CumSum(Function):
+    linear = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, axis: int) -> Any:
         ctx.axis = axis
