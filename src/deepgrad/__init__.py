@@ -28,7 +28,7 @@ _attach_ops()
 from deepgrad import accelerator, backends, cuda  # noqa: E402
 from deepgrad.devices import device, get_default_device, set_default_device  # noqa: E402
 from deepgrad.grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
-from deepgrad.gradcheck import gradcheck  # noqa: E402
+from deepgrad.gradcheck import gradcheck, gradgradcheck  # noqa: E402
 from deepgrad.ops.activation import relu, sigmoid, tanh  # noqa: E402
 from deepgrad.ops.creation import (  # noqa: E402
     arange,

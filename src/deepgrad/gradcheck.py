@@ -110,3 +110,46 @@ def gradcheck(
                         raise GradcheckError(msg)
                     return False
     return True
+
+
+def gradgradcheck(
+    fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    grad_outputs: Sequence[Tensor] | None = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    max_elements: int = 2000,
+    n_directions: int = 4,
+    seed: int = 0,
+    raise_exception: bool = True,
+) -> bool:
+    """Check second derivatives against central differences, as torch's ``gradgradcheck``.
+
+    The function checked is ``(inputs, v) -> d<fn(inputs), v>/d inputs``, built with
+    ``create_graph=True``; ``gradcheck`` then compares its backward (the backward of the
+    backward) with finite differences of it, with respect to the inputs and to ``v`` (the
+    output gradients: random float64 ones unless ``grad_outputs`` is given).
+    """
+    rng = np.random.default_rng(seed + 1)
+    with autograd.enable_grad():
+        first = fn(*inputs)
+    outs = first if isinstance(first, (tuple, list)) else (first,)
+    if grad_outputs is None:
+        grad_outputs = [Tensor(rng.standard_normal(tuple(o.shape)), _copy=False) for o in outs]
+    vs = [v.detach().double().requires_grad_(True) for v in grad_outputs]
+    count = len(inputs)
+
+    def derivatives(*args: Any) -> tuple[Tensor, ...]:
+        xs, gos = args[:count], args[count:]
+        with autograd.enable_grad():
+            out = fn(*xs)
+            outs = out if isinstance(out, (tuple, list)) else (out,)
+            wrt = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+            grads = autograd.grad(list(outs), wrt, list(gos), create_graph=True,
+                                  allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(derivatives, [*inputs, *vs], eps=eps, atol=atol, rtol=rtol,
+                     max_elements=max_elements, n_directions=n_directions, seed=seed,
+                     raise_exception=raise_exception)

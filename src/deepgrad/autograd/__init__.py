@@ -47,7 +47,7 @@ def bind_tensor_class(cls: type) -> None:
 def _bound_tensor_class() -> Any:
     return _tensor_class
 _anomaly_enabled = False
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # deepgrad/
 
 
 class _ThreadGradMode(threading.local):
@@ -766,3 +766,15 @@ def graph_nodes(root: Tensor) -> Iterator[Any]:
         for child, _ in node.next_functions:
             if child is not None:
                 stack.append(child)
+
+
+def __getattr__(name: str) -> Any:
+    """``autograd.functional``, ``autograd.gradcheck`` and ``autograd.gradgradcheck`` as in
+    torch, imported on first use (they import the tensor module, which imports this one)."""
+    import importlib
+
+    if name == "functional":
+        return importlib.import_module("deepgrad.autograd.functional")
+    if name in ("gradcheck", "gradgradcheck"):
+        return getattr(importlib.import_module("deepgrad.gradcheck"), name)
+    raise AttributeError(f"module 'deepgrad.autograd' has no attribute {name!r}")
