@@ -41,6 +41,10 @@ class _Unpacked:
         return getattr(self._ctx, name)
 
 
+def _unpacked(ctx: Context) -> Any:
+    return _Unpacked(ctx, _unpack_saved(ctx))
+
+
 def graph_backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:
     """The gradients of ``ctx``'s inputs as Tensors with a history (``None`` where none)."""
     fn = ctx.fn
@@ -55,7 +59,7 @@ def graph_backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:
                                                                   value=np.asarray(v))
                      for i, v in enumerate(values))
     elif fn.differentiable_backward:
-        grads = fn.backward(_Unpacked(ctx, _unpack_saved(ctx)), grad)
+        grads = fn.backward(_unpacked(ctx), grad)
     else:
         raise NotImplementedError(
             f"create_graph=True: the backward of {ctx.name()} cannot be differentiated "
@@ -68,14 +72,13 @@ def graph_backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:
 
 
 def _user_function(ctx: Context, grad: Tensor) -> Any:
-    """A torch-style Function: its backward on Tensors, recording; a backward marked
-    ``@once_differentiable`` runs unrecorded and its results refuse a further backward."""
-    saved = _unpack_saved(ctx)
-    grads = ctx.fn.backward(_Unpacked(ctx, saved), grad)
-    if not getattr(ctx.fn.backward, "_once_differentiable", False):
+    """A torch-style Function: its backward on Tensors, recording. A backward marked
+    ``@once_differentiable`` runs unrecorded; as in torch, when the incoming gradient has a
+    history its results stand in a node that refuses a further backward."""
+    grads = ctx.fn.backward(_unpacked(ctx), grad)
+    if not getattr(ctx.fn.backward, "_once_differentiable", False) or not grad.requires_grad:
         return grads
-    inputs = [grad, *[s for s in saved if isinstance(s, Tensor) and s.requires_grad]]
-    return tuple(None if g is None else _DelayedError.apply(*inputs, value=g._array,
+    return tuple(None if g is None else _DelayedError.apply(grad, value=g._array,
                                                              name=ctx.fn.__name__)
                  for g in (grads if isinstance(grads, tuple) else (grads,)))
 
@@ -171,25 +174,28 @@ class LinearBackward(Function):
     def forward(ctx: Context, grad: Any, node: Context, index: int, value: Any) -> Any:
         """``value`` is the op's backward of ``grad`` for this input, computed once for all
         inputs by the caller."""
-        ctx.node, ctx.index = node, index
+        # Its own copy of what the op's forward needs: the op's node may be freed first.
+        ctx.op, ctx.index, ctx.kwargs = node.fn, index, node.forward_kwargs
+        ctx.args = [None if need else constant for constant, need in
+                    zip(node.forward_args, node.needs_input_grad, strict=True)]
+        ctx.zero_shapes = [edge[1] if need and edge is not None else None for edge, need in
+                           zip(node.edges, node.needs_input_grad, strict=True)]
         return value
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        node: Context = ctx.node
-        op = node.fn
         args = []
-        for j, constant in enumerate(node.forward_args):
+        for j, constant in enumerate(ctx.args):
             if j == ctx.index:
                 args.append(grad)
-            elif node.needs_input_grad[j]:
-                args.append(np.zeros(node.edges[j][1], dtype=grad.dtype))
+            elif ctx.zero_shapes[j] is not None:
+                args.append(np.zeros(ctx.zero_shapes[j], dtype=grad.dtype))
             else:
                 args.append(constant)
         if isinstance(grad, Tensor):
-            out: Any = op.apply(*args, **node.forward_kwargs)
+            out: Any = ctx.op.apply(*args, **ctx.kwargs)
         else:
-            out = np.asarray(op.forward(Context(op), *args, **node.forward_kwargs))
+            out = np.asarray(ctx.op.forward(Context(ctx.op), *args, **ctx.kwargs))
         return (out,)
 
 

@@ -257,9 +257,10 @@ def hvp(func: Callable[..., Any], inputs: Inputs, v: Any = None, create_graph: b
         vs = _check_v(v, xs, "hvp", "inputs")
         out = _scalar_output(func, "hvp")(*xs)
         grads = _grad([out], xs, [_ones_like(out)], create_graph=True)
-        grads = tuple(_zeros_like(x) if g is None else g for g, x in zip(grads, xs, strict=True))
+        filled = tuple(_zeros_like(x) if g is None else g for g, x in zip(grads, xs,
+                                                                           strict=True))
         us = tuple(_zeros_like(x).requires_grad_(True) for x in xs)
-        back = _grad(grads, xs, us, create_graph=True)
+        back = _grad(filled, xs, us, create_graph=True)
         used = [(b, w) for b, w in zip(back, vs, strict=True) if b is not None
                 and b.requires_grad]
         result: tuple[Tensor | None, ...] = (None,) * len(xs)

@@ -178,7 +178,8 @@ class ClassLoss(Function):
             wt = np.where(keep, w[t], 0).astype(x.dtype)
             losses = logp[np.arange(m), t] * -wt
             if eps:
-                losses = (1 - eps) * losses + (eps / c) * (-(logp * w).sum(dim=1) * keep.astype(x.dtype))
+                smooth = -(logp * w).sum(dim=1) * keep.astype(x.dtype)
+                losses = (1 - eps) * losses + (eps / c) * smooth
             denom = wt.sum()
         if reduction == "none":
             return losses
