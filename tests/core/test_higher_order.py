@@ -45,6 +45,8 @@ def _values(shape: tuple[int, ...], kind: str, rng: np.random.Generator) -> np.n
         return np.tanh(x) * 0.8
     if kind == "away":  # away from a kink at 0
         return np.sign(x) * (np.abs(x) + 0.3)
+    if kind == "zero":
+        return np.zeros(shape)
     if kind == "prob":
         return 1 / (1 + np.exp(-x))
     return x
@@ -152,6 +154,13 @@ CASES = [
     Case("bce_with_logits", lambda L, x, y: L.F.binary_cross_entropy_with_logits(
         x, y, pos_weight=L.T.tensor([1.0, 2.0, 0.5, 3.0], dtype=L.T.float64)),
          (S, ((3, 4), "prob"))),
+    Case("bce_with_logits_at_zero_logits", lambda L, x, y:  # smooth there, as softplus is
+         L.F.binary_cross_entropy_with_logits(x, y), (((3, 4), "zero"), ((3, 4), "prob"))),
+    Case("smooth_functions_at_zero", lambda L, x: L.F.softplus(x) + L.T.sigmoid(x)
+         + L.F.gelu(x) + L.F.log_softmax(x, 1) + L.T.logsumexp(x, 1, keepdim=True)
+         + L.F.elu(x) * 0.0, (((3, 4), "zero"),)),
+    Case("cross_entropy_at_zero_logits", lambda L, x: L.F.cross_entropy(x, _ids(L, [1, 0, 3])),
+         (((3, 4), "zero"),)),
     # embedding, dropout
     Case("embedding", lambda L, w: L.F.embedding(_ids(L, [[1, 0], [2, 1]]), w * w,
                                                  padding_idx=0), (((3, 4), "any"),)),

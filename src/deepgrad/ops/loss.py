@@ -411,8 +411,14 @@ def _bce(x: Any, y: Any, needs: tuple[bool, ...], weight: Any) -> tuple[Any, Any
 
 
 def _softplus(z: Any) -> Any:
-    """``log(1 + exp(z))`` without overflow."""
-    return dual.maximum(z, 0) + dual.log1p(dual.exp(-dual.abs(z)))
+    """``log(1 + exp(z))`` without overflow. On Tensors (a graph-building backward) it is the
+    softplus op, whose derivatives are smooth: ``max(z, 0) + log1p(exp(-|z|))`` has two
+    kinks at 0 that cancel in the value but not in the second derivative."""
+    if isinstance(z, Tensor):
+        from deepgrad.ops.activation import softplus
+
+        return softplus(z)
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
 
 
 def _bce_logits(x: Any, y: Any, needs: tuple[bool, ...], weight: Any,
