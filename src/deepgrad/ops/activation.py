@@ -23,6 +23,10 @@ def _float_input(name: str, x: Any) -> Tensor:
     return x
 
 
+def _positive(a: Any) -> Any:
+    return a > 0
+
+
 class ReLU(Function):
     differentiable_backward = True
 
@@ -35,7 +39,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (out,) = ctx.saved_tensors
-        return (grad * (dual.value(out) > 0),)
+        return (grad * dual.mask(out, _positive),)
 
 
 class Hardtanh(Function):
@@ -57,15 +61,16 @@ class LeakyReLU(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, slope: float) -> Any:
-        positive = x > 0
-        ctx.save_for_backward(positive)
+        ctx.save_for_backward(x)
         ctx.slope = slope
-        return np.where(positive, x, x * np.asarray(slope, dtype=x.dtype))
+        return np.where(x > 0, x, x * np.asarray(slope, dtype=x.dtype))
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        (positive,) = ctx.saved_tensors
-        return (dual.where(positive, grad, grad * np.asarray(ctx.slope, dtype=grad.dtype)),)
+        (x,) = ctx.saved_tensors
+        positive = dual.mask(x, _positive)
+        slope = np.asarray(ctx.slope, dtype=grad.dtype)
+        return (grad * (positive + (1 - positive) * slope),)
 
 
 class ELU(Function):

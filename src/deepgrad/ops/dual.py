@@ -71,6 +71,16 @@ def value(x: Any) -> Any:
     return x._array if isinstance(x, Tensor) else x
 
 
+def mask(x: Any, predicate: Any) -> Any:
+    """``predicate(x)`` as a 0/1 factor. On a Tensor it is an op of ``x`` with a zero
+    derivative -- not a constant -- so that, as in torch, a second backward through a
+    ReLU-like backward still reaches ``x`` (with zeros: a parameter behind it gets a zero
+    ``.grad``, not None, and an optimizer updates it as torch's would)."""
+    if not isinstance(x, Tensor):
+        return predicate(x)
+    return _E().Rounding.apply(x, fn=lambda a: predicate(a).astype(a.dtype))
+
+
 def sign(x: Any) -> Any:
     """Piecewise constant: on a Tensor, a constant (its derivative is zero)."""
     return np.sign(x._array if isinstance(x, Tensor) else x)
