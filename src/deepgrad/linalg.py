@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from deepgrad.autograd import Context, Function, is_grad_enabled
+from deepgrad.ops import dual
 from deepgrad.ops.linalg import matmul
 from deepgrad.ops.linalg import norm as _norm
 from deepgrad.tensor import Tensor
@@ -32,6 +33,8 @@ def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False,  # 
 
 
 class Inv(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
         out = np.linalg.inv(a)
@@ -41,11 +44,13 @@ class Inv(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (inv_a,) = ctx.saved_tensors
-        t = np.swapaxes(inv_a, -1, -2)
+        t = dual.swapaxes(inv_a, -1, -2)
         return (-(t @ grad @ t),)
 
 
 class Det(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
         out = np.asarray(np.linalg.det(a))
@@ -55,11 +60,13 @@ class Det(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         a, out = ctx.saved_tensors
-        inv_t = np.swapaxes(np.linalg.inv(a), -1, -2)
-        return ((grad * out)[..., None, None] * inv_t,)
+        inv_a = inv(a) if isinstance(a, Tensor) else np.linalg.inv(a)
+        return ((grad * out)[..., None, None] * dual.swapaxes(inv_a, -1, -2),)
 
 
 class Solve(Function):
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         vector = b.ndim == a.ndim - 1
@@ -74,8 +81,10 @@ class Solve(Function):
         a, x = ctx.saved_tensors
         g = grad[..., None] if ctx.vector else grad
         xs = x[..., None] if ctx.vector else x
-        gb = np.linalg.solve(np.swapaxes(a, -1, -2), g)
-        ga = -gb @ np.swapaxes(xs, -1, -2)
+        a_t = dual.swapaxes(a, -1, -2)
+        gb = solve(a_t, g) if isinstance(g, Tensor) or isinstance(a, Tensor) \
+            else np.linalg.solve(a_t, g)
+        ga = -gb @ dual.swapaxes(xs, -1, -2)
         return ga, (gb[..., 0] if ctx.vector else gb)
 
 

@@ -45,6 +45,8 @@ def _values(shape: tuple[int, ...], kind: str, rng: np.random.Generator) -> np.n
         return np.tanh(x) * 0.8
     if kind == "away":  # away from a kink at 0
         return np.sign(x) * (np.abs(x) + 0.3)
+    if kind == "conditioned":  # square, far from singular
+        return x * 0.3 + 2 * np.eye(shape[-1])
     if kind == "zero":
         return np.zeros(shape)
     if kind == "prob":
@@ -117,6 +119,10 @@ CASES = [
          (((4,), "any"), ((4, 4), "any"))),
     Case("linear", lambda L, x, w, b: L.T.tanh(L.F.linear(x, w, b)),
          (S, ((2, 4), "any"), ((2,), "any"))),
+    Case("einsum", lambda L, x, y: L.T.einsum("ij,kj->ik", x, y) * L.T.einsum("ij->i", x * x)
+         .reshape(3, 1), (S, S)),
+    Case("inv_det_solve", lambda L, a, b: L.T.linalg.solve(a, b) + L.T.linalg.inv(a) @ b
+         * L.T.linalg.det(a), (((3, 3), "conditioned"), ((3, 2), "any"))),
     # convolution, pooling, normalisation
     Case("conv2d", lambda L, x, w, b: L.T.tanh(L.F.conv2d(x, w, b, padding=1)),
          (((1, 2, 5, 5), "any"), ((3, 2, 3, 3), "any"), ((3,), "any"))),

@@ -163,6 +163,8 @@ class Einsum(Function):
     """``einsum`` of any number of operands; each operand's gradient is the einsum of the
     output gradient with the other operands, back to that operand's subscripts (indices only
     that operand sums over come back by broadcasting)."""
+    differentiable_backward = True
+
 
     @staticmethod
     def forward(ctx: Context, *arrays: Any, inputs: tuple[str, ...], output: str) -> Any:
@@ -183,21 +185,35 @@ class Einsum(Function):
             known = set(ctx.output).union(*[set(s) for s, _ in others])
             kept = "".join(dict.fromkeys(c for c in sub if c in known))
             spec = ",".join([ctx.output] + [s for s, _ in others]) + "->" + kept
-            g = np.einsum(spec, grad, *[a for _, a in others], optimize=True)
+            g = _einsum(spec, grad, *[a for _, a in others])
             # back to the operand's own subscripts: broadcast indices it alone summed over,
             # and put repeated indices (a diagonal) on the diagonal
             sizes = {c: n for c, n in zip(sub, array.shape, strict=True)}
-            full = np.zeros(array.shape, dtype=grad.dtype)
             letters = "".join(dict.fromkeys(sub))
-            expanded = np.einsum(kept + "->" + "".join(c for c in letters if c in kept), g)
+            expanded = _einsum(kept + "->" + "".join(c for c in letters if c in kept), g)
             shape = [sizes[c] if c in kept else 1 for c in letters]
-            expanded = np.broadcast_to(expanded.reshape(shape), [sizes[c] for c in letters])
+            expanded = dual.broadcast_to(expanded.reshape(shape), [sizes[c] for c in letters])
             if len(letters) == len(sub):
-                full = np.transpose(expanded, [letters.index(c) for c in sub])
+                full = dual.transpose(expanded, [letters.index(c) for c in sub])
+            elif isinstance(expanded, Tensor):
+                raise NotImplementedError(
+                    f"create_graph=True: einsum's backward for an operand with a repeated "
+                    f"index ({sub!r}, a diagonal) cannot be differentiated yet")
             else:  # a repeated index: write onto the diagonal
+                full = np.zeros(array.shape, dtype=grad.dtype)
                 np.einsum(sub + "->" + letters, full)[...] = expanded
-            grads.append(np.ascontiguousarray(full).astype(array.dtype, copy=False))
+            if not isinstance(full, Tensor):
+                full = np.ascontiguousarray(full)
+            grads.append(dual.astype(full, array.dtype))
         return tuple(grads)
+
+
+def _einsum(spec: str, *operands: Any) -> Any:
+    """NumPy's einsum on arrays; on Tensors (a graph-building backward) deepgrad's."""
+    if not any(isinstance(o, Tensor) for o in operands):
+        return np.einsum(spec, *operands, optimize=True)
+    return einsum(spec, *[o if isinstance(o, Tensor) else Tensor(o, _copy=False)
+                          for o in operands])
 
 
 def _parse_einsum(equation: str, count: int) -> tuple[tuple[str, ...], str]:

@@ -22,6 +22,8 @@ from deepgrad.tensor import Tensor
 
 class Sampled(Function):
     """The graph node of a random draw: a zero gradient for each tensor it was drawn from."""
+    differentiable_backward = True  # zeros: constants
+
 
     @staticmethod
     def forward(ctx: Context, *params: Any, sample: Any) -> Any:
