@@ -412,15 +412,16 @@ def _saved_versions(saved: Sequence[Any], args: Sequence[Any],
             if not isinstance(s, Tensor):
                 continue
             s = s._array
-        base = s.base
-        for i, a in enumerate(args):
-            if not isinstance(a, Tensor):
-                continue
-            array = a._array
-            if s is array or (base is not None and np.may_share_memory(s, array)):
-                counter = a._version_counter
-                tracked.append((counter, counter.value, i, array))
-                break
+        # The input it *is* first: two inputs may be views of one buffer (x[:, 0] * x[:, 1]),
+        # and a graph-building backward must give each saved input back as itself.
+        match = next((i for i, a in enumerate(args) if isinstance(a, Tensor) and s is a._array),
+                     None)
+        if match is None and s.base is not None:
+            match = next((i for i, a in enumerate(args) if isinstance(a, Tensor)
+                          and np.may_share_memory(s, a._array)), None)
+        if match is not None:
+            counter = args[match]._version_counter
+            tracked.append((counter, counter.value, match, args[match]._array))
     return tuple(tracked)
 
 

@@ -42,6 +42,15 @@ class CopySlices(Function):
         return base
 
     @staticmethod
+    def decomposition(base: Tensor, values: Tensor, view_fn: Callable[[Any], Any]) -> Tensor:
+        """``base`` with the view's elements replaced by ``values``, out of place: the view's
+        flat positions in the base (the view function applied to ``arange``), then one
+        ``IndexPut``. For a graph-building backward."""
+        positions = np.asarray(view_fn(np.arange(base.numel()).reshape(tuple(base.shape))))
+        flat = IndexPut.apply(base.reshape(-1), values.reshape(-1), index=positions.reshape(-1))
+        return flat.reshape(tuple(base.shape))
+
+    @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         g_base = g_values = None
         if ctx.needs_input_grad[0]:

@@ -274,6 +274,16 @@ class AdaptiveMaxPool2d(Function):
         return out
 
     @staticmethod
+    def decomposition(x: Tensor, *, out_hw: Pair) -> Tensor:
+        """A gather at each window's (first) maximum, for a graph-building backward."""
+        from deepgrad.ops.indexing import Gather
+
+        n, c, h, w = x.shape
+        _, index = _adaptive_max(x._array, out_hw)
+        picked = Gather.apply(x.reshape(n, c, h * w), axis=2, index=index.reshape(n, c, -1))
+        return picked.reshape(n, c, *out_hw)
+
+    @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (index,) = ctx.saved_tensors
         n, c, h, w = ctx.x_shape

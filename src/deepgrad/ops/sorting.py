@@ -82,6 +82,11 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
                   _copy=False)
 
 
+def _slices(x: Tensor, axis: int) -> list[Tensor]:
+    """The slices of ``x`` along ``axis`` (views)."""
+    return [x[(slice(None),) * axis + (i,)] for i in range(x.shape[axis])]  # type: ignore[index]
+
+
 class Prod(Function):
     """The product over ``axis``; the gradient of each element is the product of the
     others (exclusive products from both sides, so zeros are handled exactly)."""
@@ -91,6 +96,25 @@ class Prod(Function):
         ctx.save_for_backward(x)
         ctx.axis, ctx.keepdim = axis, keepdim
         return np.asarray(np.prod(x, axis=axis, keepdims=keepdim))
+
+    @staticmethod
+    def decomposition(x: Tensor, axis: int | None, keepdim: bool) -> Tensor:
+        """The product as a chain of multiplications along the axis (exact with zeros),
+        for a graph-building backward."""
+        flat = x.reshape(-1) if axis is None else x
+        a = 0 if axis is None else axis
+        parts = _slices(flat, a)
+        if not parts:
+            return Tensor(np.asarray(np.prod(x._array, axis=axis, keepdims=keepdim)),
+                          _copy=False)
+        out = parts[0]
+        for part in parts[1:]:
+            out = out * part
+        if keepdim:
+            shape = (1,) * x.ndim if axis is None else tuple(
+                1 if d == axis else n for d, n in enumerate(x.shape))
+            out = out.reshape(shape)
+        return out
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
@@ -154,13 +178,31 @@ class CumProd(Function):
         return out
 
     @staticmethod
+    def decomposition(x: Tensor, axis: int) -> Tensor:
+        """Running products, one multiplication per step along the axis, for a
+        graph-building backward (exact where ``x`` has zeros)."""
+        from deepgrad.ops.shape import stack
+
+        running: list[Tensor] = []
+        for part in _slices(x, axis):
+            running.append(part if not running else running[-1] * part)
+        return stack(running, dim=axis)
+
+    @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         x, out = ctx.saved_tensors
         a = ctx.axis
-        # d out_j / d x_i = out_j / x_i for j >= i (exact when x has no zeros)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            g = np.flip(np.cumsum(np.flip(grad * out, a), axis=a), a) / x
-        return (g,)
+        if np.all(x != 0):  # d out_j / d x_i = out_j / x_i for j >= i
+            return (np.flip(np.cumsum(np.flip(grad * out, a), axis=a), a) / x,)
+        # With zeros, no division: dx_i = out_{i-1} * S_i where S_i = g_i + x_{i+1} S_{i+1},
+        # one vectorised step per position along the axis (as torch's cumprod_backward).
+        xs, gs, outs = (np.moveaxis(v, a, 0) for v in (x, grad, out))
+        total = np.zeros_like(gs[0])
+        result = np.empty_like(gs)
+        for i in range(xs.shape[0] - 1, -1, -1):
+            total = gs[i] + (xs[i + 1] * total if i + 1 < xs.shape[0] else 0)
+            result[i] = total * (outs[i - 1] if i > 0 else 1)
+        return (np.moveaxis(result, 0, a),)
 
 
 @numpy_names
