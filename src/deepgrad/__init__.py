@@ -266,7 +266,7 @@ from deepgrad.tensor_types import (  # noqa: E402
 __version__ = "0.1.0"
 
 _LAZY_MODULES = ("nn", "optim", "data", "lab", "viz", "serialization", "utils", "functional",
-                 "linalg")
+                 "linalg", "onnx")
 _LAZY_NAMES = {
     "save": "deepgrad.serialization",
     "load": "deepgrad.serialization",

@@ -193,10 +193,17 @@ def save(obj: Any, f: PathLike | Any) -> None:
     if hasattr(f, "write"):
         f.write(payload)
         return
+    write_atomic(f, payload, "save")
+
+
+def write_atomic(f: PathLike, payload: bytes, op: str = "write") -> None:
+    """Write ``payload`` to the path ``f`` atomically: a temporary file in the same folder,
+    flushed to disk, then renamed over ``f``, so a reader (or a crash) never sees half a file.
+    ``op`` names the caller in the error for a missing folder."""
     path = os.fspath(f)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"save: the folder {folder!r} for {path!r} does not exist")
+        raise FileNotFoundError(f"{op}: the folder {folder!r} for {path!r} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + "-", dir=folder)
     try:
         os.chmod(tmp, _file_mode(path))  # mkstemp makes 0600 files; keep the usual mode
