@@ -328,6 +328,7 @@ examples:
   deepgrad summary cifar-cnn               # layer table and parameter count
   deepgrad models                          # the course model zoo
   deepgrad report runs/mnist-cnn-20250101-120000   # an HTML report of a run
+  deepgrad export runs/mnist-cnn-20250101-120000 -o mnist.onnx   # ONNX, for Netron/onnxruntime
 """
 
 _TRAIN_EXAMPLES = """\
@@ -465,6 +466,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     helps = {
         "sweep": "run a sweep file: grid, list, random or Optuna search, locally or on Ray",
         "report": "write a self-contained HTML report of one or more runs",
+        "export": "write a run's trained model as an ONNX file",
     }
     for name, text in helps.items():
         if name == command:
@@ -472,6 +474,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                 from deepgrad.lab.sweep import add_parser as add_sweep_parser
 
                 add_sweep_parser(sub)
+            elif name == "export":
+                from deepgrad.cli_export import add_export_parser
+
+                add_export_parser(sub)
             else:
                 from deepgrad.lab.report import add_report_parser
 

@@ -23,7 +23,7 @@ from deepgrad.onnx.ops import OPS
 from deepgrad.onnx.recurrent import WHOLE
 from deepgrad.onnx.recurrent import convert as convert_layer
 from deepgrad.onnx.step import Step
-from deepgrad.onnx.trace import ModuleCall, OpCall, recording
+from deepgrad.onnx.trace import ModuleCall, OpCall, recording, tensors_in
 from deepgrad.onnx.values import Values
 from deepgrad.tensor import Tensor
 
@@ -234,7 +234,8 @@ def _convert(g: Graph, model: Any, traces: tuple[Trace, Trace], in_names: list[s
         g.scope = c1.module if isinstance(c1, OpCall) else c1.path
         if isinstance(c1, ModuleCall):
             names = convert_layer(step)
-            outs1, outs2 = _flatten(c1.out, "layer output"), _flatten(c2.out, "layer output")
+            outs1, outs2 = tensors_in(c1.out), tensors_in(c2.out)
+            states1, states2 = c1.states, c2.states  # type: ignore[union-attr]
         else:
             converter = OPS.get(c1.name)
             if converter is None:
@@ -244,9 +245,10 @@ def _convert(g: Graph, model: Any, traces: tuple[Trace, Trace], in_names: list[s
                     c1.name)
             names = [converter(step)]
             outs1, outs2 = [c1.out], [c2.out]  # type: ignore[union-attr]
-        for t1, t2, name in zip(outs1, outs2, names, strict=True):
-            values[0].bind(t1, name)
-            values[1].bind(t2, name)
+            states1, states2 = [c1.state], [c2.state]  # type: ignore[union-attr]
+        for t1, t2, s1, s2, name in zip(outs1, outs2, states1, states2, names, strict=True):
+            values[0].bind(t1, name, s1)
+            values[1].bind(t2, name, s2)
     g.scope = ""
     return _finish(g, model, traces, in_names, out_names, dynamic, outputs, values)
 

@@ -47,6 +47,9 @@ class OpCall:
     out: Tensor
     module: str  # dotted path of the innermost running module ("" at the top)
     where: str  # the line of user code that made the call
+    # The output's node and version when it was made: an in-place op later gives the same
+    # tensor object a new node and version (see ``values``).
+    state: tuple[Any, int] = (None, 0)
 
     @property
     def name(self) -> str:
@@ -74,6 +77,7 @@ class ModuleCall:
     kwargs: dict[str, Any]
     out: Any = None
     where: str = ""
+    states: list[tuple[Any, int]] = field(default_factory=list)  # per output tensor
 
     @property
     def name(self) -> str:
@@ -112,7 +116,8 @@ def _recording_apply(cls: type[Function], *args: Any, **kwargs: Any) -> Tensor:
     out = _original_apply.__func__(cls, *args, **kwargs)
     rec = _active
     if rec is not None and rec.hidden == 0 and threading.get_ident() == rec.thread:
-        rec.calls.append(OpCall(cls, args, kwargs, out, rec.module_path(), _user_frame()))
+        rec.calls.append(OpCall(cls, args, kwargs, out, rec.module_path(), _user_frame(),
+                                (out.grad_fn, out._version)))
     return out
 
 
@@ -160,9 +165,21 @@ def _whole(rec: Recorder, module: Any, path: str) -> Any:
             call.out = original(*args, **kwargs)
         finally:
             rec.hidden -= 1
+        call.states = [(t.grad_fn, t._version) for t in tensors_in(call.out)]
         return call.out
 
     return forward
+
+
+def tensors_in(value: Any) -> list[Tensor]:
+    """The tensors of an output (a tensor, or tuples, lists and dicts of them), in order."""
+    if isinstance(value, Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in tensors_in(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in tensors_in(v)]
+    return []
 
 
 def _enter(rec: Recorder, path: str) -> Any:

@@ -34,13 +34,15 @@ class Values:
         self._keep: list[Any] = []
         self._on_first_use = on_first_use
 
-    def bind(self, tensor: Tensor, name: str) -> None:
-        """``tensor`` (as it is now) is the ONNX value ``name``."""
+    def bind(self, tensor: Tensor, name: str, state: tuple[Any, int] | None = None) -> None:
+        """``tensor`` is the ONNX value ``name``; ``state`` is its (node, version) when it was
+        made (default: as it is now)."""
+        node, version = state if state is not None else (tensor.grad_fn, tensor._version)
         self._keep.append(tensor)
-        if tensor.grad_fn is not None:
-            self._keep.append(tensor.grad_fn)
-            self._by_node[id(tensor.grad_fn)] = name
-        self._by_tensor[id(tensor)] = (name, tensor, tensor._version)
+        if node is not None:
+            self._keep.append(node)
+            self._by_node[id(node)] = name
+        self._by_tensor[id(tensor)] = (name, tensor, version)
         self._by_array[id(tensor._array)] = (name, tensor._array)
 
     def lookup(self, value: Any) -> str | None:
