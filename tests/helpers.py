@@ -36,6 +36,19 @@ def torch_or_skip() -> Any:
     return torch
 
 
+def onnx_or_skip() -> tuple[Any, Any]:
+    """Import onnx and onnxruntime (the ``[onnx]`` extra); skip locally when missing, fail
+    under CI (the export tests are required there)."""
+    try:
+        import onnx
+        import onnxruntime
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("onnx/onnxruntime are not installed (pip install -e '.[onnx]')")
+    return onnx, onnxruntime
+
+
 def random_inputs(shapes: Sequence[Any], seed: int = 0, low: float = -2.0, high: float = 2.0,
                   positive: bool = False) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
