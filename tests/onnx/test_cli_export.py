@@ -14,13 +14,19 @@ from deepgrad.lab import zoo
 from helpers import onnx_or_skip
 
 
-def train_moons(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    code = main(["train", "moons-net", "--epochs", "2", "--quiet", "--out", str(tmp_path / "runs"),
-                 "--set", "data.options={n_samples: 200, noise: 0.1, n_test: 100}",
-                 "--set", "logging.tensorboard=false"])
+def train(capsys: pytest.CaptureFixture[str], tmp_path: Path, model: str, *sets: str) -> Path:
+    """A real short training run; returns its run folder."""
+    args = ["train", model, "--epochs", "1", "--quiet", "--out", str(tmp_path / "runs"),
+            "--set", "logging.tensorboard=false"]
+    code = main(args + [a for s in sets for a in ("--set", s)])
     out, err = capsys.readouterr()
     assert code == 0, err
     return Path(out.strip().splitlines()[-1].split(":")[0])
+
+
+def train_moons(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    return train(capsys, tmp_path, "moons-net",
+                 "data.options={n_samples: 200, noise: 0.1, n_test: 100}")
 
 
 def test_export_a_trained_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,3 +74,21 @@ def test_export_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "opset_version must be an int from 14" in capsys.readouterr().err
     assert main(["export", str(run_dir), "-o", str(tmp_path / "no" / "m.onnx")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_export_a_trained_cnn_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, ort = onnx_or_skip()
+    run_dir = train(capsys, tmp_path, "mnist-cnn", "data.subset=64", "data.test_subset=32")
+    assert main(["export", str(run_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "input[batch, 1, 28, 28] -> output[batch, 10]" in out
+    model = zoo.get_model("mnist-cnn")
+    state = dg.load(run_dir / "checkpoints" / "best.safetensors")  # what export takes
+    model.load_state_dict(state["model"] if "model" in state else state)
+    model.eval()
+    x = np.random.default_rng(4).random((4, 1, 28, 28), dtype=np.float32)
+    with dg.no_grad():
+        want = model(dg.tensor(x)).numpy()
+    session = ort.InferenceSession((run_dir / "model.onnx").read_bytes(),
+                                   providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(None, {"input": x})[0], want, rtol=0, atol=1e-5)

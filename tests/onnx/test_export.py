@@ -259,6 +259,33 @@ def test_op_table_across_opsets(opset: Any, tmp_path: Path) -> None:
     assert_same(run(path, {"input": x}), deepgrad_outputs(model, x), rtol=1e-4)
 
 
+class IndexAndMaths(nn.Module):
+    """'same' padding, a buffer mask, an integer index input, rounding and maths functions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 4, padding="same")  # asymmetric padding (1 left, 2 right)
+        self.register_buffer("mask", dg.tensor(np.array([True, False, True, True])))
+        self.low = nn.Parameter(dg.full((4,), -0.5))
+
+    def forward(self, x: dg.Tensor, idx: dg.Tensor) -> dg.Tensor:
+        y = F.relu6(self.conv(x) * 4).mean(dim=(2, 3))
+        y = y.masked_fill(self.mask, 0.5) + y.std(dim=1, keepdim=True) + y.rsqrt().clamp(max=3)
+        y = dg.maximum(y, self.low) + F.hardtanh(y, -0.2, 0.2) + y.floor() + y.round()
+        y = y + y.ceil() + y.trunc()
+        y = y[:, idx] + y[:, self.mask].sum(dim=1, keepdim=True) + y[..., 1:2]
+        return y.sin() + y.cos().log1p() + dg.atan(y) + dg.erf(y) + y.log2()
+
+
+def test_index_inputs_masks_and_maths(tmp_path: Path) -> None:
+    model = IndexAndMaths()
+    path = tmp_path / "index.onnx"
+    export_checked(model, (dg.tensor(images(2, (3, 9, 8), 0)), dg.tensor(np.array([3, 0, 0, 2]))),
+                   path, input_names=["x", "idx"], dynamic_axes={"x": [0]})
+    x, idx = images(5, (3, 9, 8), 1), np.array([1, 1, 2, 3])
+    assert_same(run(path, {"x": x, "idx": idx}), deepgrad_outputs(model, x, idx))
+
+
 # ---- names, files and what export leaves behind -------------------------------------------
 
 def test_names_shapes_and_initializers_read_well_in_netron(tmp_path: Path) -> None:

@@ -198,7 +198,6 @@ def _flatten(value: Any, what: str) -> list[Tensor]:
 def _convert(g: Graph, model: Any, traces: tuple[Trace, Trace], in_names: list[str],
              out_names: list[str], dynamic: dict[str, dict[int, str]],
              outputs: tuple[list[Tensor], list[Tensor]]) -> Any:
-    onnx = g.onnx
     for name in [*in_names, *out_names]:
         g.reserve(name)
     pending: dict[str, Any] = {}
@@ -206,8 +205,7 @@ def _convert(g: Graph, model: Any, traces: tuple[Trace, Trace], in_names: list[s
     def materialize(name: str) -> None:
         array = pending.pop(name, None)
         if array is not None:
-            g.initializers[name] = onnx.numpy_helper.from_array(np.ascontiguousarray(array),
-                                                                name)
+            g.initializer(name, array)
 
     values = (Values(materialize), Values())
     for (inputs, _, _), v in zip(traces, values, strict=True):

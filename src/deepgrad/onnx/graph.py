@@ -58,20 +58,16 @@ class Graph:
         return self.node(op_type, list(inputs), 1, **attrs)[0]
 
     def initializer(self, name: str, array: Any) -> str:
-        """A named initializer (a parameter, a buffer); ``name`` must be free."""
-        self.reserve(name)
+        """Store ``array`` as the initializer ``name`` (a name ``reserve``d or ``unique``)."""
         self.initializers[name] = self.onnx.numpy_helper.from_array(
             np.ascontiguousarray(array), name)
         return name
 
     def const(self, value: Any, dtype: Any = None, base: str = "const") -> str:
-        """A constant as an initializer (``dtype`` defaults to the value's own)."""
-        array = np.asarray(value, dtype=dtype)
+        """A constant initializer named after the module and ``base`` (``flatten/shape``);
+        ``dtype`` defaults to the value's own."""
         prefix = self.scope.replace(".", "/") + "/" if self.scope else ""
-        name = self.unique(f"{prefix}{base}")
-        self.initializers[name] = self.onnx.numpy_helper.from_array(
-            np.ascontiguousarray(array), name)
-        return name
+        return self.initializer(self.unique(prefix + base), np.asarray(value, dtype=dtype))
 
     def ints(self, values: Any, base: str = "shape") -> str:
         """An int64 vector constant (shapes, axes, pads)."""
