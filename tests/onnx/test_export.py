@@ -360,6 +360,32 @@ def test_an_op_without_a_mapping_is_named(tmp_path: Path) -> None:
     assert not (tmp_path / "x.onnx").exists()
 
 
+class Cube(Function):
+    """A user's torch-style Function: its forward runs deepgrad ops on tensors."""
+
+    @staticmethod
+    def forward(ctx: Any, x: dg.Tensor) -> dg.Tensor:
+        ctx.save_for_backward(x)
+        return x * x * x
+
+    @staticmethod
+    def backward(ctx: Any, grad: dg.Tensor) -> dg.Tensor:
+        (x,) = ctx.saved_tensors
+        return 3 * x * x * grad
+
+
+class UsesCube(nn.Module):
+    def forward(self, x: dg.Tensor) -> dg.Tensor:
+        return Cube.apply(x.relu()) + 1
+
+
+def test_a_custom_function_is_named_not_its_insides(tmp_path: Path) -> None:
+    onnx_or_skip()
+    with pytest.raises(UnsupportedOpError, match="op Cube .*has no ONNX mapping") as info:
+        export(UsesCube(), dg.randn(2, 3), tmp_path / "x.onnx")
+    assert info.value.op == "Cube"
+
+
 class MaskFromComparison(nn.Module):
     def forward(self, x: dg.Tensor) -> dg.Tensor:
         return x * (x > 0).float()  # the comparison is NumPy, outside the recorded ops

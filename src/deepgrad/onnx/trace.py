@@ -113,9 +113,19 @@ _original_apply = Function.__dict__["apply"]
 
 
 def _recording_apply(cls: type[Function], *args: Any, **kwargs: Any) -> Tensor:
-    out = _original_apply.__func__(cls, *args, **kwargs)
     rec = _active
-    if rec is not None and rec.hidden == 0 and threading.get_ident() == rec.thread:
+    mine = rec is not None and threading.get_ident() == rec.thread
+    if mine and rec.hidden == 0 and not cls.__module__.startswith("deepgrad."):
+        # A user's (torch-style) Function runs deepgrad ops on detached tensors inside its
+        # forward: it is recorded as one op (with no mapping), not as those ops.
+        rec.hidden += 1
+        try:
+            out = _original_apply.__func__(cls, *args, **kwargs)
+        finally:
+            rec.hidden -= 1
+    else:
+        out = _original_apply.__func__(cls, *args, **kwargs)
+    if mine and rec.hidden == 0:
         rec.calls.append(OpCall(cls, args, kwargs, out, rec.module_path(), _user_frame(),
                                 (out.grad_fn, out._version)))
     return out
