@@ -286,6 +286,57 @@ def test_index_inputs_masks_and_maths(tmp_path: Path) -> None:
     assert_same(run(path, {"x": x, "idx": idx}), deepgrad_outputs(model, x, idx))
 
 
+class ScansAndProducts(nn.Module):
+    """index_select, gather, flip, tril/triu, cumsum, prod and einsum."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(dg.randn(5, 4))
+
+    def forward(self, x: dg.Tensor, index: dg.Tensor) -> dg.Tensor:
+        y = dg.einsum("bi,ij->bj", x, self.w)  # (N, 4)
+        y = dg.index_select(y, 1, index) + dg.gather(y, 1, dg.tensor([[3, 0, 1, 1]]).expand(
+            y.shape[0], 4))
+        y = dg.flip(y, [0, 1]) + dg.cumsum(y, dim=1) + y.prod(dim=1, keepdim=True)
+        square = dg.einsum("bi,bj->bij", y, y)  # (N, 4, 4)
+        return dg.tril(square, -1).sum(dim=2) + dg.triu(square, 1).sum(dim=1)
+
+
+def test_scans_and_products(tmp_path: Path) -> None:
+    model = ScansAndProducts()
+    path = tmp_path / "scan.onnx"
+    export_checked(model, (dg.tensor(images(2, (5,), 0)), dg.tensor(np.array([2, 2, 0, 3]))),
+                   path, input_names=["x", "index"], dynamic_axes={"x": [0]})
+    x, index = images(6, (5,), 1), np.array([1, 3, 3, 0])
+    assert_same(run(path, {"x": x, "index": index}), deepgrad_outputs(model, x, index),
+                rtol=1e-5)
+
+
+class FoldTime(nn.Module):
+    """Batch and time folded into one dim and back: reshapes with two dynamic dims."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(6, 6)
+
+    def forward(self, x: dg.Tensor) -> dg.Tensor:
+        n, t, f = x.shape
+        y = self.fc(x.reshape(n * t, f))
+        y = y.reshape(n, t, 2, 3).permute(0, 2, 1, 3)
+        return y.reshape(n, 2, t * 3)
+
+
+def test_two_dynamic_axes_fold_and_unfold(tmp_path: Path) -> None:
+    model = FoldTime()
+    path = tmp_path / "fold.onnx"
+    proto = export_checked(model, dg.tensor(images(2, (3, 6), 0)), path,
+                           dynamic_axes={"input": {0: "batch", 1: "time"}})
+    dims = [d.dim_param or d.dim_value for d in proto.graph.output[0].type.tensor_type.shape.dim]
+    assert dims == ["batch", 2, "output_dim2"]  # t * 3 follows "time" but is not it
+    x = images(4, (5, 6), 1)
+    assert_same(run(path, {"input": x}), deepgrad_outputs(model, x))
+
+
 # ---- names, files and what export leaves behind -------------------------------------------
 
 def test_names_shapes_and_initializers_read_well_in_netron(tmp_path: Path) -> None:
@@ -338,24 +389,24 @@ def test_writes_a_file_object_and_leaves_deepgrad_as_it_was(tmp_path: Path) -> N
 
 # ---- what cannot be exported ------------------------------------------------------------------
 
-class CumulativeSum(nn.Module):
+class Angle(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.fc = nn.Linear(3, 3)
 
     def forward(self, x: dg.Tensor) -> dg.Tensor:
-        return dg.cumsum(self.fc(x), dim=1)
+        return dg.atan2(self.fc(x), x)  # ONNX has no atan2
 
 
 def test_an_op_without_a_mapping_is_named(tmp_path: Path) -> None:
     onnx_or_skip()
-    model = nn.Sequential(CumulativeSum())
+    model = nn.Sequential(Angle())
     with pytest.raises(UnsupportedOpError) as info:
         export(model, dg.randn(2, 3), tmp_path / "x.onnx")
-    assert info.value.op == "CumSum"
+    assert info.value.op == "Atan2"
     message = str(info.value)
-    assert "op CumSum in module '0'" in message and "has no ONNX mapping" in message
-    assert "test_export.py" in message and "dg.cumsum(self.fc(x), dim=1)" in message
+    assert "op Atan2 in module '0'" in message and "has no ONNX mapping" in message
+    assert "test_export.py" in message and "dg.atan2(self.fc(x), x)" in message
     assert "Conv2d" in message  # lists what is mapped
     assert not (tmp_path / "x.onnx").exists()
 

@@ -1,11 +1,12 @@
 """``export``: a deepgrad model to an ONNX file, shaped like ``torch.onnx.export``.
 
 How: the forward runs twice in eval mode with recording on (``trace``), once on the
-example inputs and once on a second batch that is one larger along every dynamic axis
-and holds other values. The two recordings must run the same ops; each op is then
-written as ONNX nodes by its entry in ``ops.OPS`` (or ``recurrent`` for whole layers),
-with the second run telling which sizes follow the dynamic axes (see ``step``). The
-model is checked with ``onnx.checker`` before it is written.
+example inputs and once on a second input that is larger along every dynamic axis (by a
+different amount per named dim) and holds other values. The two recordings must run the
+same ops; each op is then written as ONNX nodes by its entry in ``ops.OPS`` (or
+``recurrent`` for whole layers), with the second run telling which sizes follow the
+dynamic axes (see ``step``). The model is checked with ``onnx.checker`` before it is
+written.
 """
 
 from __future__ import annotations
@@ -133,14 +134,27 @@ def _dynamic_axes(given: DynamicAxes | None, inputs: list[Tensor],
     return out
 
 
-def _second_batch(x: Tensor, axes: dict[int, str]) -> Any:
-    """Another example: flipped along the batch, one larger along each dynamic axis,
-    floats shifted (so values that leak into constants are caught)."""
+def _growth(dynamic: dict[str, dict[int, str]]) -> dict[str, int]:
+    """How much larger the second batch is along each named dynamic dim: 1, 2, 3... in
+    order of appearance, so two dims never grow alike and a size seen in both traces tells
+    which dim it is (same name, same growth: the batch of ``x`` and of ``h0`` agree)."""
+    growth: dict[str, int] = {}
+    for axes in dynamic.values():
+        for dim in axes.values():
+            growth.setdefault(dim, len(growth) + 1)
+    return growth
+
+
+def _second_batch(x: Tensor, axes: dict[int, str], growth: dict[str, int]) -> Any:
+    """Another example: flipped along the first axis, larger along each dynamic axis (by
+    repeating its first slice), floats rescaled (so values that leak into constants are
+    caught)."""
     a = np.array(x._array, copy=True)
     if a.ndim:
         a = np.ascontiguousarray(np.flip(a, axis=0))
-    for axis in sorted(axes):
-        a = np.concatenate([a, np.take(a, [0], axis=axis)], axis=axis)
+    for axis, dim in sorted(axes.items()):
+        extra = np.repeat(np.take(a, [0], axis=axis), growth[dim], axis=axis)
+        a = np.concatenate([a, extra], axis=axis)
     if a.dtype.kind == "f":
         a = (a * 0.5 + 0.25).astype(x.dtype)
     return a
@@ -163,12 +177,13 @@ def _trace_twice(model: Any, inputs: list[Tensor], names: list[str],
     try:
         first_in = [_fresh(x._array) for x in inputs]
         first = _trace(model, first_in)
-        second_in = [_fresh(_second_batch(x, dynamic.get(n, {})))
+        growth = _growth(dynamic)
+        second_in = [_fresh(_second_batch(x, dynamic.get(n, {}), growth))
                      for x, n in zip(inputs, names, strict=True)]
         try:
             second = _trace(model, second_in)
         except Exception as exc:
-            raise ExportError(f"export: the model failed on a second example batch (one larger "
+            raise ExportError(f"export: the model failed on a second example input (larger "
                               f"along the dynamic axes {dynamic}): {type(exc).__name__}: {exc}"
                               ) from exc
     finally:
@@ -227,8 +242,12 @@ def _convert(g: Graph, model: Any, traces: tuple[Trace, Trace], in_names: list[s
             f"export: the forward runs different ops for two batches ({len(calls1)} and "
             f"{len(calls2)} ops, first difference at op {at}); control flow that depends on "
             f"the input's values or size cannot be written as one ONNX graph")
+    dims: dict[tuple[int, int], tuple[str, int]] = {}  # where each dynamic size comes from
+    for x1, x2, name in zip(traces[0][0], traces[1][0], in_names, strict=True):
+        for axis in dynamic.get(name, {}):
+            dims.setdefault((x1.shape[axis], x2.shape[axis]), (name, axis))
     for c1, c2 in zip(calls1, calls2, strict=True):
-        step = Step(g, c1, c2, values)
+        step = Step(g, c1, c2, values, dims)
         g.scope = c1.module if isinstance(c1, OpCall) else c1.path
         if isinstance(c1, ModuleCall):
             names = convert_layer(step)

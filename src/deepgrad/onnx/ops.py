@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from deepgrad.onnx.step import Converter, Step, array_of
+from deepgrad.onnx.trace import OpCall
 
 INT64_MAX = np.iinfo(np.int64).max
 
@@ -385,27 +386,26 @@ def var(s: Step) -> str:
 
 @maps("Reshape")
 def reshape(s: Step) -> str:
-    return s.g.op("Reshape", s.value(0), s.g.ints(reshape_target(s)))
-
-
-def reshape_target(s: Step) -> list[int]:
-    """The target shape with the batch-dependent dims made symbolic: -1 for one of them,
-    0 ("copy the input's dim") for those that keep an input dim in place."""
+    """The target shape with the dims that follow the dynamic axes made symbolic: 0 ("the
+    input's dim") where one stays in place, -1 for a single other one, and sizes read from
+    the graph inputs when there are more."""
     out, varying = list(s.out_shape), s.out_varying()
     dynamic = [i for i, v in enumerate(varying) if v]
-    if not dynamic:
-        return out
-    if len(dynamic) > 1:
+    if len(dynamic) > 1 and 0 not in out:
         in_shape, in_varying = s.shape(0), s.varying(0)
         for i in list(dynamic):
-            if i < len(in_shape) and in_varying[i] and in_shape[i] == out[i] and 0 not in out:
+            if i < len(in_shape) and in_varying[i] and in_shape[i] == out[i]:
                 out[i] = 0
                 dynamic.remove(i)
-    if len(dynamic) > 1:
-        raise s.fail(f"the reshape to {tuple(s.out_shape)} has {len(dynamic)} dims that follow "
-                     f"the dynamic axes; ONNX can infer only one (-1)")
-    out[dynamic[0]] = -1
-    return out
+    if len(dynamic) <= 1:
+        if dynamic:
+            out[dynamic[0]] = -1
+        return s.g.op("Reshape", s.value(0), s.g.ints(out))
+    assert isinstance(s.second, OpCall)
+    second = list(s.second.out.shape)
+    still = [i in dynamic for i in range(len(out))]
+    shape = s.shape_value(out, still, second, f"the reshape to {tuple(s.out_shape)}")
+    return s.g.op("Reshape", s.value(0), shape)
 
 
 @maps("Permute")
@@ -415,18 +415,18 @@ def permute(s: Step) -> str:
 
 @maps("Expand")
 def expand(s: Step) -> str:
+    """A dynamic dim the input has keeps it (Expand broadcasts a 1); one stretched to a
+    dynamic size reads that size from the graph input it follows."""
     out, varying = list(s.out_shape), s.out_varying()
+    second = list(s.second.out.shape) if isinstance(s.second, OpCall) else out
     in_shape, in_varying = s.shape(0), s.varying(0)
     offset = len(out) - len(in_shape)
+    stretched = list(varying)
     for i, v in enumerate(varying):
-        if not v:
-            continue
-        j = i - offset
-        if j < 0 or not in_varying[j]:
-            raise s.fail(f"expanding to {tuple(out)} stretches dim {i} to a size that follows "
-                         f"the dynamic axes; ONNX Expand needs it from the input itself")
-        out[i] = 1  # Expand broadcasts: 1 keeps the input's own (dynamic) size
-    return s.g.op("Expand", s.value(0), s.g.ints(out))
+        if v and i >= offset and in_varying[i - offset]:
+            out[i], stretched[i] = 1, False
+    return s.g.op("Expand", s.value(0), s.shape_value(out, stretched, second,
+                                                      f"expanding to {tuple(s.out_shape)}"))
 
 
 @maps("Repeat")
@@ -541,3 +541,59 @@ def _gather_index(s: Step, items: list[object], arrays: list[int], ndim: int) ->
                       axis=axis)
     indices = s.value_of(first, second, "index")
     return s.g.op("Gather", s.value(0), indices, axis=axis)
+
+
+# ---- indexing, scans and products ---------------------------------------------------------
+
+@maps("IndexSelect")
+def index_select(s: Step) -> str:
+    return s.g.op("Gather", s.value(0), s.value("index"), axis=int(s.attr("axis")))
+
+
+@maps("Gather")
+def gather(s: Step) -> str:
+    """torch.gather; an index smaller than the input in the other dims reads its leading part."""
+    axis = int(s.attr("axis"))
+    x, index_shape = s.value(0), s.shape("index")
+    if any(i != n for d, (i, n) in enumerate(zip(index_shape, s.shape(0), strict=True))
+           if d != axis):
+        x = s.g.op("Slice", x, s.g.ints([0] * len(index_shape), "starts"),
+                   s.g.ints([n if d != axis else INT64_MAX for d, n in enumerate(index_shape)],
+                            "ends"))
+    return s.g.op("GatherElements", x, s.value("index"), axis=axis)
+
+
+@maps("Flip")
+def flip(s: Step) -> str:
+    axes = [int(a) for a in s.attr("axes")]
+    return s.g.op("Slice", s.value(0), s.g.ints([-1] * len(axes), "starts"),
+                  s.g.ints([-INT64_MAX] * len(axes), "ends"), s.g.ints(axes, "axes"),
+                  s.g.ints([-1] * len(axes), "steps"))
+
+
+@maps("Triangle")
+def triangle(s: Step) -> str:
+    """tril/triu: the op carries its (rows, cols) mask of kept entries."""
+    zero = s.scalar(0.0, s.dtype(0))
+    return s.g.op("Where", s.g.const(np.asarray(s.attr("keep"), dtype=bool), base="keep"),
+                  s.value(0), zero)
+
+
+@maps("CumSum")
+def cumsum(s: Step) -> str:
+    return s.g.op("CumSum", s.value(0), s.g.const(np.asarray(int(s.attr("axis")), np.int64),
+                                                  base="axis"))
+
+
+@maps("Prod")
+def prod(s: Step) -> str:
+    axis = s.attr("axis")
+    return s.g.reduce("ReduceProd", s.value(0), None if axis is None else [int(axis)],
+                      bool(s.attr("keepdim")))
+
+
+@maps("Einsum")
+def einsum(s: Step) -> str:
+    inputs, output = s.attr("inputs"), s.attr("output")
+    operands = [s.value(i) for i in range(len(s.first.args))]
+    return s.g.op("Einsum", *operands, equation=",".join(inputs) + "->" + output)

@@ -1,14 +1,16 @@
 """What a converter sees of one recorded op: the call in both traces, and the graph.
 
 Export records the forward twice (see ``export``): with the example inputs, and with a
-second batch that is one larger along every dynamic axis and holds other values. A
+second input, larger along every dynamic axis (by 1, 2, ... per named dim) and with
+other values. A
 ``Step`` pairs an op's two calls. Its helpers turn the op's arguments into ONNX value
 names and attributes, and use the pairing to stay honest:
 
 - an attribute (``stride``, ``axis``...) must be the same in both runs, else it depends
   on the batch and cannot be written as a constant (``attr`` says so);
 - shapes are compared dim by dim, so a reshape knows which of its target dims follow the
-  batch (``varying``) and writes -1 there instead of the example's size;
+  batch (``varying``) and writes -1 there instead of the example's size, or reads the
+  size from the graph input it follows (``shape_value``);
 - an argument that is neither the model's input, a parameter or buffer, nor an op's
   output is a constant of the graph (a NumPy array, a tensor made in ``forward``); it
   must be equal in both runs, else it was computed from the input by code the exporter
@@ -59,11 +61,13 @@ class Step:
     """One recorded call (``OpCall`` or ``ModuleCall``) in both traces."""
 
     def __init__(self, graph: Graph, first: OpCall | ModuleCall, second: OpCall | ModuleCall,
-                 values: tuple[Values, Values]) -> None:
+                 values: tuple[Values, Values],
+                 dims: dict[tuple[int, int], tuple[str, int]] | None = None) -> None:
         self.g = graph
         self.first = first
         self.second = second
         self.values = values
+        self._dims = dims or {}  # (size, other batch's size) -> (graph input, axis)
         if isinstance(first, OpCall) and isinstance(second, OpCall):
             self._p1, self._p2 = first.params(), second.params()
             self._a1, self._a2 = first.args, second.args
@@ -166,6 +170,33 @@ class Step:
     def out_varying(self) -> list[bool]:
         assert isinstance(self.first, OpCall) and isinstance(self.second, OpCall)
         return _varying(self.first.out.shape, self.second.out.shape)
+
+    def runtime_size(self, first: int, second: int) -> str | None:
+        """A 1-element int64 value holding, at run time, the size of the graph input's dynamic
+        axis that was ``first`` and ``second`` in the two traces (None if there is none)."""
+        found = self._dims.get((first, second))
+        if found is None:
+            return None
+        name, axis = found
+        return self.g.op("Gather", self.g.op("Shape", name), self.g.ints([axis], "axis"))
+
+    def shape_value(self, sizes: list[int], varying: list[bool], second: list[int],
+                    what: str) -> str:
+        """A shape as an int64 vector value: constants, and the dynamic dims read at run time
+        from the graph input they follow."""
+        if not any(varying):
+            return self.g.ints(sizes)
+        parts = []
+        for size, v, other in zip(sizes, varying, second, strict=True):
+            if not v:
+                parts.append(self.g.ints([size]))
+                continue
+            dim = self.runtime_size(size, other)
+            if dim is None:
+                raise self.fail(f"{what}: its dim of size {size} follows the dynamic axes but "
+                                f"matches none of the graph inputs' dynamic axes")
+            parts.append(dim)
+        return self.g.op("Concat", *parts, axis=0)
 
     def scalar(self, value: float, dtype: Any = None) -> str:
         """A 0-d constant in the output's dtype (or ``dtype``)."""

@@ -114,8 +114,9 @@ _original_apply = Function.__dict__["apply"]
 
 def _recording_apply(cls: type[Function], *args: Any, **kwargs: Any) -> Tensor:
     rec = _active
-    mine = rec is not None and threading.get_ident() == rec.thread
-    if mine and rec.hidden == 0 and not cls.__module__.startswith("deepgrad."):
+    if rec is None or threading.get_ident() != rec.thread:
+        return _original_apply.__func__(cls, *args, **kwargs)  # type: ignore[no-any-return]
+    if rec.hidden == 0 and not cls.__module__.startswith("deepgrad."):
         # A user's (torch-style) Function runs deepgrad ops on detached tensors inside its
         # forward: it is recorded as one op (with no mapping), not as those ops.
         rec.hidden += 1
@@ -125,10 +126,10 @@ def _recording_apply(cls: type[Function], *args: Any, **kwargs: Any) -> Tensor:
             rec.hidden -= 1
     else:
         out = _original_apply.__func__(cls, *args, **kwargs)
-    if mine and rec.hidden == 0:
+    if rec.hidden == 0:
         rec.calls.append(OpCall(cls, args, kwargs, out, rec.module_path(), _user_frame(),
                                 (out.grad_fn, out._version)))
-    return out
+    return out  # type: ignore[no-any-return]
 
 
 @contextmanager
