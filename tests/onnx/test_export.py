@@ -488,6 +488,8 @@ def test_bad_arguments_say_what_was_expected(tmp_path: Path) -> None:
         export(model, x, tmp_path / "m.onnx", dynamic_axes={"inputs": [0]})
     with pytest.raises(ValueError, match="has axes \\[2\\], but that input has 2 dims"):
         export(model, x, tmp_path / "m.onnx", dynamic_axes={"input": [2]})
+    with pytest.raises(TypeError, match="model must be a deepgrad nn.Module, got function"):
+        export(lambda t: t, x, tmp_path / "m.onnx")
     with pytest.raises(TypeError, match=r"args\[0\] must be a Tensor"):
         export(model, [[1.0, 2.0]], tmp_path / "m.onnx")
     with pytest.raises(FileNotFoundError, match="does not exist"):

@@ -57,6 +57,10 @@ def export(model: Any, args: Any, f: Any, input_names: Sequence[str] | None = No
     (``{"input": {0: "batch"}, "output": {0: "batch"}}``). The model runs in eval mode
     (dropout off, batch norm on its running statistics) and is put back as it was.
     """
+    from deepgrad.nn.module import Module
+
+    if not isinstance(model, Module):
+        raise TypeError(f"export: model must be a deepgrad nn.Module, got {type(model).__name__}")
     onnx = require_onnx()
     latest = int(onnx.defs.onnx_opset_version())
     if not isinstance(opset_version, int) or not MIN_OPSET <= opset_version <= latest:
