@@ -11,19 +11,15 @@ them), but fails under ``CI=true``.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+from browser import headless_chromium
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # what the MNIST CNN report shows; the sections its data lacks stay, as a one-line note
 MNIST_SECTIONS = ["overview", "curves", "model", "confusion", "gallery", "features",
@@ -32,13 +28,6 @@ MNIST_LEFT_OUT = {"boundary", "denoise"}
 RUN_SECTIONS = ["overview", "curves", "model", "confusion", "gallery", "features",
                 "histograms", "boundary", "denoise"]
 MOONS_OPTIMIZERS = [("sgd", 0.5), ("adam", 0.05), ("rmsprop", 0.02)]
-
-
-def need(condition: bool, why: str) -> None:
-    if not condition:
-        if IN_CI:
-            pytest.fail(f"{why} (required under CI=true)")
-        pytest.skip(why)
 
 
 @pytest.fixture(scope="module")
@@ -65,31 +54,8 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def driver() -> Iterator[Any]:
-    need(CHROMIUM.exists() and CHROMEDRIVER.exists(),
-         "chromium/chromedriver not installed (run .ci/browser-deps.sh)")
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        need(False, "selenium is not installed (pip install 'deepgrad[dev]')")
-
-    profile = tempfile.mkdtemp(prefix="deepgrad-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-extensions",
-                 "--window-size=1400,1000", f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    browser = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    browser.set_page_load_timeout(60)
-    browser.set_script_timeout(30)
-    try:
+    with headless_chromium() as browser:
         yield browser
-    finally:
-        browser.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def open_page(driver: Any, path: Path) -> None:
