@@ -56,6 +56,7 @@ from .datasets import (
     make_spirals,
     mnist_sample,
 )
+from .distributed import DistributedSampler
 from .download import check_integrity, download_url, extract_tar
 from .errors import (
     ChecksumError,
@@ -88,6 +89,7 @@ __all__ = [
     "DataLoader",
     "Dataset",
     "DatasetNotFoundError",
+    "DistributedSampler",
     "DownloadError",
     "FashionMNIST",
     "ImageFolder",

@@ -47,10 +47,12 @@ from deepgrad.nn.modules import (
     SmoothL1Loss,
     Softmax,
     Softplus,
+    SyncBatchNorm,
     Tanh,
     Unflatten,
 )
 from deepgrad.nn.parameter import Buffer, Parameter
+from deepgrad.nn import parallel  # noqa: E402  (after the layers: it reaches distributed lazily)
 
 __all__ = [
     "functional", "init", "utils", "Module", "RemovableHandle", "Parameter", "Buffer",
@@ -60,5 +62,6 @@ __all__ = [
     "LayerNorm", "LazyConv2d", "LazyLinear", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
     "MaxPool2d", "ModuleDict",
     "ModuleList", "NLLLoss", "RNN", "RNNCell", "ReLU", "ReLU6", "SELU", "Sequential",
-    "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten",
+    "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "SyncBatchNorm", "Tanh", "Unflatten",
+    "parallel",
 ]
