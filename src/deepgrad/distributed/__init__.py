@@ -23,6 +23,7 @@ from deepgrad.distributed.collectives import (
     ReduceOp,
     Work,
     all_gather,
+    all_gather_bytes,
     all_reduce,
     barrier,
     broadcast,
@@ -44,7 +45,7 @@ from deepgrad.distributed.seeding import manual_seed_per_rank, rank_seed
 
 __all__ = [
     "DEFAULT_TIMEOUT", "DistributedDataParallel", "ProcessGroup", "ReduceOp", "Work",
-    "all_gather", "all_reduce", "barrier", "broadcast", "default_group",
+    "all_gather", "all_gather_bytes", "all_reduce", "barrier", "broadcast", "default_group",
     "destroy_process_group", "get_backend", "get_rank", "get_world_size", "init_process_group",
     "is_available", "is_initialized", "manual_seed_per_rank", "rank_seed",
 ]

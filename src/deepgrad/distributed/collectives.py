@@ -91,10 +91,13 @@ def all_reduce(tensor: Tensor | np.ndarray, op: ReduceOp = ReduceOp.SUM,
     if not isinstance(op, ReduceOp):
         raise TypeError(f"all_reduce: op must be a deepgrad.distributed.ReduceOp, got {op!r}")
     array = _array(tensor, "all_reduce")
+    if op is ReduceOp.AVG and array.dtype.kind not in "fc":
+        raise TypeError(f"all_reduce: ReduceOp.AVG needs a floating point tensor, got "
+                        f"{array.dtype}; use SUM and divide")
 
     def finish() -> None:
         if op is ReduceOp.AVG:
-            array /= g.size  # integer tensors: NumPy refuses, as torch refuses AVG on them
+            np.divide(array, g.size, out=array)
         _bump(tensor)
 
     from mpi4py import MPI
@@ -175,6 +178,18 @@ def broadcast_bytes(data: bytes | None, src: int = 0, group: ProcessGroup | None
         buffer[:] = np.frombuffer(data, np.uint8)
     broadcast(buffer, src, g)
     return buffer.tobytes()
+
+
+def all_gather_bytes(data: bytes, group: ProcessGroup | None = None) -> list[bytes]:
+    """Every rank's bytes, in rank order, on every rank (for small state such as a random
+    generator's; no pickle: the caller decides the encoding, e.g. JSON)."""
+    g = group or default_group("all_gather_bytes")
+    lengths = all_gather_array(np.array([len(data)], np.int64), g).reshape(-1)
+    out = np.empty(int(lengths.sum()), np.uint8)
+    with g.guard(f"all_gather of {int(lengths.sum())} bytes"):
+        g.comm.Allgatherv(np.frombuffer(data, np.uint8), [out, lengths.tolist()])
+    ends = np.cumsum(lengths).tolist()
+    return [out[end - n:end].tobytes() for end, n in zip(ends, lengths.tolist(), strict=True)]
 
 
 def check_same(what: str, description: str, group: ProcessGroup | None = None) -> None:
