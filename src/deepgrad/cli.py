@@ -66,7 +66,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise UserError(
                 "--resume RUN continues a run with its own config; drop the other options"
             )
-        run_dir = train({}, resume=_existing_run(args.resume), quiet=args.quiet or None)
+        run_dir = train({}, resume=_existing_run(args.resume), quiet=args.quiet or None,
+                        distributed=args.distributed)
         return _after_train(run_dir, args)
     if not args.target:
         raise UserError("train: give a model name or a config file (deepgrad train --help)")
@@ -92,7 +93,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     started = time.time()
     try:
-        run_dir = train(config)
+        run_dir = train(config, distributed=args.distributed)
     except KeyboardInterrupt:
         stopped = _latest_run(Path(config.logging.out), config.run_name, started)
         hint = f"; continue with: deepgrad train --resume {stopped}" if stopped else ""
@@ -118,6 +119,12 @@ def _latest_run(root: Path, name: str, since: float) -> Path | None:
 
 def _after_train(run_dir: Path, args: argparse.Namespace) -> int:
     from deepgrad.lab.runs import load_run
+
+    if args.distributed:
+        from deepgrad import distributed
+
+        if distributed.get_rank() != 0:
+            return 0  # rank 0 prints and reports
 
     run = load_run(run_dir)
     summary = run.summary or {}
@@ -337,6 +344,7 @@ examples:
   deepgrad train mlp --set model.widths=[784,200,10] --set optimizer.lr=0.01 --epochs 5
   deepgrad train experiments/cifar-cnn.yaml --data-dir ~/data --out runs/
   deepgrad train --resume runs/cifar-cnn-20250101-120000
+  mpirun -n 2 deepgrad train mnist-cnn --distributed    # data-parallel on 2 MPI ranks
 
 A model name runs its zoo default (see `deepgrad config NAME`): a short run on
 the embedded MNIST/Fashion-MNIST sample where the model takes 28x28 digits.
@@ -387,6 +395,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="RUN", help="continue a stopped run folder")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--report", action="store_true", help="write the run's HTML report afterwards")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over the ranks of an MPI job: mpirun -n N deepgrad train "
+                        "CONFIG --distributed (batch_size is the global batch; rank 0 writes)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(

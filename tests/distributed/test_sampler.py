@@ -68,7 +68,7 @@ def test_the_loader_resumes_it_mid_epoch() -> None:
 
 
 def test_bad_arguments_are_named() -> None:
-    with pytest.raises(ValueError, match=r"Invalid rank 2, rank should be in the interval \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"Invalid rank 2, rank should be in the interval"):
         DistributedSampler([1, 2], 2, 2)
     with pytest.raises(ValueError, match="num_replicas must be a positive int"):
         DistributedSampler([1, 2], 0, 0)

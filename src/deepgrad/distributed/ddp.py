@@ -43,7 +43,8 @@ every rank keeps its ``.grad`` untouched).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,7 +71,7 @@ class Bucket:
     work: Work | None = None
 
 
-def _buckets(params: list[Tensor], cap_bytes: int) -> list[Bucket]:
+def _buckets(params: Sequence[Tensor], cap_bytes: int) -> list[Bucket]:
     """Parameters in reverse order, split into buckets of at most ``cap_bytes`` per dtype."""
     open_buckets: dict[np.dtype, Bucket] = {}
     sizes: dict[np.dtype, int] = {}
@@ -172,6 +173,9 @@ class DistributedDataParallel(Module):
         self._ready = [False] * len(self._params)
         self._used = np.zeros(len(self._params), np.int32)
         self._remaining = 0
+        self.sync_count = 0  # synchronised backward passes so far
+        self.sync_seconds = 0.0  # time the last hook waited for the reductions (not hidden)
+        self.sync_cpu_seconds = 0.0  # the same in this process's CPU time (MPI polls)
         self._handles = [p.register_hook(self._make_hook(i)) for i, p in enumerate(self._params)]
         self._reset()
 
@@ -278,6 +282,7 @@ class DistributedDataParallel(Module):
 
     def _finish(self, current: int) -> None:
         group = self.process_group
+        started, started_cpu = time.perf_counter(), time.process_time()
         for bucket in self._bucket_list:
             if group.size > 1:
                 if bucket.work is not None:
@@ -285,6 +290,9 @@ class DistributedDataParallel(Module):
                 else:
                     all_reduce(bucket.buffer, group=group)
             bucket.buffer /= group.size
+        self.sync_count += 1
+        self.sync_seconds += time.perf_counter() - started
+        self.sync_cpu_seconds += time.process_time() - started_cpu
         used = self._used
         if self.find_unused_parameters and group.size > 1:
             all_reduce(used, group=group)

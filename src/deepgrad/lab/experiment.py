@@ -389,16 +389,18 @@ def train(
     resume: str | os.PathLike[str] | None = None,
     quiet: bool | None = None,
     callbacks: list[Any] | tuple[Any, ...] = (),
+    distributed: bool = False,
 ) -> Path:
     """Train what ``config`` describes and return the run folder.
 
     ``config`` may be a ``Config``, a YAML path, a zoo model name or a mapping.
     ``resume`` continues a stopped run folder from its last checkpoint (the
     folder's own config is used; ``config`` is ignored then). ``callbacks`` go
-    to ``fit`` (a sweep's Optuna pruning uses this).
+    to ``fit`` (a sweep's Optuna pruning uses this). ``distributed`` trains
+    data-parallel over the ranks of the MPI job (``mpirun -n N``).
     """
     if resume is not None:
-        return _resume(Path(resume), quiet=quiet, callbacks=callbacks)
+        return _resume(Path(resume), quiet=quiet, callbacks=callbacks, distributed=distributed)
     if not isinstance(config, Config):
         config = load_config(config, overrides)
     if out is not None:
@@ -406,10 +408,11 @@ def train(
     if quiet is not None:
         config.logging.progress = not quiet
     exp = build(config)
-    return _fit(exp, callbacks=callbacks)
+    return _fit(exp, callbacks=callbacks, distributed=distributed)
 
 
-def _fit(exp: Experiment, resume: Path | None = None, callbacks: Any = ()) -> Path:
+def _fit(exp: Experiment, resume: Path | None = None, callbacks: Any = (),
+         distributed: bool = False) -> Path:
     """Hand the built experiment to ``deepgrad.lab.fit`` with the config's logging choices."""
     from .trainer import fit
 
@@ -441,6 +444,7 @@ def _fit(exp: Experiment, resume: Path | None = None, callbacks: Any = ()) -> Pa
         tensorboard=log.tensorboard,
         verbose=1 if log.progress else 0,
         num_workers=cfg.data.num_workers,
+        distributed=distributed,
     )
     folder = getattr(history, "run_dir", None)
     if folder is None:
@@ -448,7 +452,8 @@ def _fit(exp: Experiment, resume: Path | None = None, callbacks: Any = ()) -> Pa
     return Path(folder)
 
 
-def _resume(run_dir: Path, *, quiet: bool | None, callbacks: Any = ()) -> Path:
+def _resume(run_dir: Path, *, quiet: bool | None, callbacks: Any = (),
+            distributed: bool = False) -> Path:
     from .config import load_yaml
 
     cfg_path = run_dir / "config.yaml"
@@ -459,7 +464,7 @@ def _resume(run_dir: Path, *, quiet: bool | None, callbacks: Any = ()) -> Path:
     if quiet is not None:
         config.logging.progress = not quiet
     exp = build(config)
-    return _fit(exp, resume=run_dir, callbacks=callbacks)
+    return _fit(exp, resume=run_dir, callbacks=callbacks, distributed=distributed)
 
 
 # ----------------------------------------------------------------------------- evaluate

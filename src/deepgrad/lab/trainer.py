@@ -178,6 +178,7 @@ class Trainer:
                  run_dir: str | Path | None = None, grad_clip: float | None = None,
                  verbose: int | None = 0) -> None:
         self.model = model
+        self.train_model = model  # what training steps call: a DDP wrapper in distributed runs
         self.loss_fn, self.loss_name = resolve_loss(loss)
         self.optimizer = resolve_optimizer(optimizer, model)
         self.params = [p for p in model.parameters() if p.requires_grad]
@@ -272,7 +273,7 @@ class Trainer:
     def train_step(self, x: Any, y: Any) -> tuple[float, Any]:
         """zero_grad, forward, loss, backward, (guards), step. Returns (loss value, output)."""
         self.optimizer.zero_grad()
-        output = self.model(x)
+        output = self.train_model(x)
         loss = self.loss_fn(output, self._target(y, output))
         loss.backward()
         value = float(loss._array)
@@ -702,7 +703,8 @@ def fit(model: Any, train_data: Any, val_data: Any = None, *, loss: Any, optimiz
         histograms_every_epochs: int = 1, tensorboard: bool = True,
         boundary_epochs: Iterable[int] | None = None, nan_guard: bool = True,
         grad_clip: float | None = None, verbose: int | None = None, num_workers: int = 0,
-        drop_last: bool = False, eval_batch_size: int | None = None) -> History:
+        drop_last: bool = False, eval_batch_size: int | None = None,
+        distributed: bool = False) -> History:
     """Train ``model`` Keras-style and return its History (one record per epoch).
 
     Data (``train_data``, ``val_data``, ``test_data``) may be a DataLoader,
@@ -724,8 +726,13 @@ def fit(model: Any, train_data: Any, val_data: Any = None, *, loss: Any, optimiz
     ``resume=RUN`` continues the run in folder RUN from its last checkpoint,
     bit for bit: a run killed at any point and resumed ends with the same
     weights as one never interrupted.
+
+    ``distributed=True`` trains data-parallel on every rank of the MPI job
+    this process belongs to (``mpirun -n N``); ``batch_size`` is the global
+    batch, rank 0 writes the run folder. See ``deepgrad.lab.distributed``.
     """
     from .callbacks import ModelCheckpoint, NaNGuard
+    from .distributed import DistributedFit
     from .loggers import JsonlLogger, TensorBoardLogger, import_summary_writer
     from .progress import ProgressBar
     from .recorders import (
@@ -738,15 +745,22 @@ def fit(model: Any, train_data: Any, val_data: Any = None, *, loss: Any, optimiz
     )
     from .runs import create_run_dir, write_json, write_yaml
 
+    shard = DistributedFit() if distributed else None
     checkpoint_path: Path | None = None
     if resume is not None:
         run_dir, checkpoint_path = _resume_paths(resume)
+    if shard is not None and not shard.main:  # only rank 0 writes
+        run_dir = runs_root = None
+        verbose = 0
     if seed is not None and resume is None:
         backend.manual_seed(seed)
     loader_rng = (np.random.default_rng([seed, 1]) if seed is not None
                   else np.random.default_rng(int(backend.get_generator().integers(2**63))))
-    train_loader = as_loader(train_data, batch_size, shuffle=True, generator=loader_rng,
-                             drop_last=drop_last, num_workers=num_workers, what="train_data")
+    train_loader = (
+        shard.loader(train_data, batch_size, seed=seed, drop_last=drop_last,
+                     num_workers=num_workers) if shard is not None else
+        as_loader(train_data, batch_size, shuffle=True, generator=loader_rng,
+                  drop_last=drop_last, num_workers=num_workers, what="train_data"))
     eval_size = eval_batch_size or max(batch_size, 256)
     val_loader = as_loader(val_data, eval_size, generator=np.random.default_rng(0),
                            num_workers=num_workers, what="val_data")
@@ -802,6 +816,8 @@ def fit(model: Any, train_data: Any, val_data: Any = None, *, loss: Any, optimiz
             extra.append(BoundaryRecorder(run_dir / "boundary.npz", points[0], points[1],
                                           epochs=boundary_epochs))
     extra.append(ProgressBar(verbose))
+    if shard is not None:
+        extra.append(shard.callback())
 
     trainer = Trainer(model, loss=loss_fn, optimizer=optimizer, metrics=metrics,
                       callbacks=[*user_callbacks, *extra], scheduler=scheduler,
@@ -812,6 +828,9 @@ def fit(model: Any, train_data: Any, val_data: Any = None, *, loss: Any, optimiz
     trainer.setup_metrics(*(sample if sample is not None else (None, None)))
     if checkpoint_path is not None:
         trainer.load_checkpoint(checkpoint_path)
+    if shard is not None:
+        trainer.train_model = shard.wrap(model, seed, resumed=checkpoint_path is not None)
+        test_loader = test_loader if shard.main else None  # rank 0 tests and reports
     params = int(sum(p._array.size for p in model.parameters()))
 
     def write_summary(status: str, error: str | None = None) -> None:
@@ -855,7 +874,7 @@ def fit(model: Any, train_data: Any, val_data: Any = None, *, loss: Any, optimiz
     write_summary("failed" if trainer.failed else "completed", trainer.failed)
     trainer.history.status = "failed" if trainer.failed else "completed"
     trainer.history.error = trainer.failed
-    trainer.history.run_dir = run_dir
+    trainer.history.run_dir = shard.shared_path(run_dir) if shard is not None else run_dir
     return trainer.history
 
 

@@ -2,7 +2,7 @@
 layers (one family per file in ``modules/``), ``functional`` (``F``), ``init`` and
 ``utils``. ``deepgrad.nn.Conv2d(1, 32, 5, padding=2)`` is ``torch.nn.Conv2d(...)``."""
 
-from deepgrad.nn import functional, init, utils
+from deepgrad.nn import functional, init, parallel, utils  # parallel reaches distributed lazily
 from deepgrad.nn.module import Module, RemovableHandle
 from deepgrad.nn.modules import (
     ELU,
@@ -52,7 +52,6 @@ from deepgrad.nn.modules import (
     Unflatten,
 )
 from deepgrad.nn.parameter import Buffer, Parameter
-from deepgrad.nn import parallel  # noqa: E402  (after the layers: it reaches distributed lazily)
 
 __all__ = [
     "functional", "init", "utils", "Module", "RemovableHandle", "Parameter", "Buffer",
