@@ -2,6 +2,7 @@
 
     python benchmarks/distributed.py                 # the whole comparison, repeated
     python benchmarks/distributed.py --repeats 7 --steps 30 --json out.json
+    python benchmarks/distributed.py --estimate out.json   # the 8-64 rank estimate
 
 The driver launches every configuration ``--repeats`` times, interleaved
 (so a burst of load from elsewhere hits all of them alike), and prints the
@@ -11,7 +12,8 @@ median and the spread (min-max) of training samples/s:
 - ``2x1 B=64``: 2 ranks with DDP, global batch 64 (32 per rank), the same
   optimisation as ``1x1`` (strong scaling);
 - ``2x1 B=128``: 2 ranks, 64 per rank (weak scaling, torch's usual report);
-- ``2x1 B=128 no overlap``: all buckets reduced after backward.
+- ``2x1 B=128 overlap``: DDP's ``overlap=True`` (each full bucket's
+  ``Iallreduce`` started during backward).
 
 Each worker (``--worker``) times ``--steps`` Adam steps after 3 warm-up
 steps on the MNIST sample shipped in the package, and reports the time its
@@ -40,7 +42,7 @@ CONFIGS = [
     ("1x1", 1, 64, []),
     ("2x1 B=64", 2, 64, []),
     ("2x1 B=128", 2, 128, []),
-    ("2x1 B=128 no overlap", 2, 128, ["--no-overlap"]),
+    ("2x1 B=128 overlap", 2, 128, ["--overlap"]),
 ]
 
 
@@ -71,7 +73,7 @@ def worker(args: argparse.Namespace) -> None:
     model = MnistCNN()
     train: Any = model
     if world > 1:
-        train = dist.DistributedDataParallel(model, overlap=not args.no_overlap)
+        train = dist.DistributedDataParallel(model, overlap=args.overlap)
         dist.manual_seed_per_rank(0)
     digits = mnist_sample()
     images = deepgrad.tensor(digits.data[:, None] / 255.0).float()
@@ -190,19 +192,57 @@ def drive(args: argparse.Namespace) -> None:
         Path(args.json).write_text(json.dumps(summary, indent=2))
 
 
+NETWORKS = [  # (name, latency s, bandwidth bytes/s): assumed typical figures, not measured here
+    ("10 GbE", 30e-6, 1.1e9),
+    ("100 Gb/s InfiniBand", 2e-6, 11e9),
+]
+
+
+def estimate(path: str) -> None:
+    """The 8-64 rank estimate of docs/distributed.md from a ``--json`` result.
+
+    Ring allreduce of S bytes over p ranks: T(p) = 2 (p-1)/p * S/beta + 2 (p-1) alpha.
+    alpha and beta on one machine come from the measured 2-rank Allreduce (T(2) = S/beta +
+    2 alpha: the 4-byte time gives alpha, the gradients' time beta). A step costs the
+    rank's compute c (measured, per-rank batch 64) plus T(p), with no overlap (as measured:
+    it does not pay here), so weak-scaling efficiency is c / (c + T(p)).
+    """
+    data = json.loads(Path(path).read_text())
+    rows = data["allreduce_2_ranks"]
+    alpha = rows[0]["min_s"] / 2
+    size = rows[-1]["bytes"]
+    beta = size / (rows[-1]["min_s"] - 2 * alpha)
+    compute = statistics.median(data["1x1"]["compute_cpu_step_s"])  # batch 64, one thread
+    links = [("shared memory (measured)", alpha, beta), *NETWORKS]
+    print(f"S = {size / 1e6:.1f} MB of float32 gradients, compute c = {1e3 * compute:.0f} ms "
+          f"per step (batch 64 per rank, 1 thread); one machine: alpha = {1e6 * alpha:.1f} us, "
+          f"beta = {beta / 1e9:.2f} GB/s")
+    print(f"{'link':26s} {'ranks':>5s} {'allreduce ms':>12s} {'efficiency':>10s} "
+          f"{'speed-up':>8s}")
+    for name, a, b in links:
+        for p in (8, 16, 32, 64):
+            t = 2 * (p - 1) / p * size / b + 2 * (p - 1) * a
+            eff = compute / (compute + t)
+            print(f"{name:26s} {p:5d} {1e3 * t:12.2f} {eff:10.1%} {p * eff:8.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--allreduce", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--ranks", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, default=64, help=argparse.SUPPRESS)
-    parser.add_argument("--no-overlap", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--overlap", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=20, help="timed steps per run")
     parser.add_argument("--repeats", type=int, default=5, help="runs of each configuration")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per run")
     parser.add_argument("--json", help="write the numbers here")
+    parser.add_argument("--estimate", metavar="JSON",
+                        help="print the 8-64 rank scaling estimate from a --json result")
     args = parser.parse_args()
-    if args.worker:
+    if args.estimate:
+        estimate(args.estimate)
+    elif args.worker:
         worker(args)
     elif args.allreduce:
         allreduce(args)

@@ -38,10 +38,11 @@ def _assert_close(ours: dict, reference: dict, keys: list[str]) -> None:
     ("mlp", ()),
     ("dropout", ()),
     ("bn", ()),
-    ("bn", ("--bucket-mb", "0.001", "--no-overlap")),  # many buckets, reduced at the end
-    ("bn", ("--bucket-mb", "0.001")),  # many buckets, each reduced during backward
-], ids=["mlp", "dropout-seed-per-rank", "syncbatchnorm", "small-buckets-no-overlap",
-        "small-buckets-overlap"])
+    ("bn", ("--bucket-mb", "0.001")),  # many buckets, reduced at the end
+    ("bn", ("--bucket-mb", "0.001", "--overlap")),  # many buckets, each reduced in backward
+    ("mlp", ("--overlap",)),
+], ids=["mlp", "dropout-seed-per-rank", "syncbatchnorm", "small-buckets",
+        "small-buckets-overlap", "mlp-overlap"])
 def test_ranks_match_one_process(tmp_path: Path, model: str, extra: tuple[str, ...]) -> None:
     rank0, rank1, reference = _run(tmp_path, model, *extra)
     grads = [k for k in reference if k.startswith("grad")]

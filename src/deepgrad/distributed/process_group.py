@@ -20,6 +20,7 @@ cases it cannot see are handled here, so no rank ever waits forever:
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -65,9 +66,10 @@ class Watchdog:
     watchdog can act while the main thread is blocked inside MPI.
     """
 
-    def __init__(self, comm: Any, timeout: float) -> None:
+    def __init__(self, comm: Any, timeout: float, abort_from_thread: bool = True) -> None:
         self.comm = comm
         self.timeout = timeout
+        self.abort_from_thread = abort_from_thread
         self._lock = threading.Lock()
         self._current: tuple[str, float] | None = None
         self.calls = 0
@@ -105,7 +107,12 @@ class Watchdog:
                     f"died, hangs or is cut off. Aborting the whole job (MPI_Abort); resume "
                     f"from the last checkpoint.\n")
                 sys.stderr.flush()
-                self.comm.Abort(1)
+                if self.abort_from_thread:
+                    self.comm.Abort(1)
+                # An MPI without MPI_THREAD_MULTIPLE may not be called from this thread while
+                # the main one is inside MPI: end this rank instead; the launcher, seeing a
+                # rank exit uncleanly, then ends the others.
+                os._exit(1)
 
     def stop(self) -> None:
         self._stop.set()
@@ -188,7 +195,9 @@ def init_process_group(backend: str | None = "mpi", init_method: str | None = No
     # Errors in MPI calls raise Python exceptions (which then abort through the excepthook)
     # instead of MPI's default of killing the process without a traceback.
     comm.Set_errhandler(mpi.ERRORS_RETURN)
-    _world = ProcessGroup(comm, mine_rank, mine_size, "mpi", Watchdog(comm, seconds))
+    threads_ok = mpi.Query_thread() == mpi.THREAD_MULTIPLE
+    _world = ProcessGroup(comm, mine_rank, mine_size, "mpi",
+                          Watchdog(comm, seconds, abort_from_thread=threads_ok))
     if _previous_excepthook is None:
         _previous_excepthook = sys.excepthook
         sys.excepthook = _abort_on_exception

@@ -95,7 +95,7 @@ def run_ddp(args: argparse.Namespace) -> None:
     if args.model == "bn":
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     ddp = dist.DistributedDataParallel(model, bucket_cap_mb=args.bucket_mb,
-                                       overlap=not args.no_overlap)
+                                       overlap=args.overlap)
     dist.manual_seed_per_rank(DROPOUT_SEED)
     data = dataset(args.n)
     sampler = DistributedSampler(data, seed=ORDER_SEED)
@@ -163,7 +163,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=512)
     parser.add_argument("--world", type=int, default=2, help="reference: the ranks to mimic")
     parser.add_argument("--bucket-mb", type=float, default=25.0)
-    parser.add_argument("--no-overlap", action="store_true")
+    parser.add_argument("--overlap", action="store_true")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     backend.set_default_dtype(np.float64)
