@@ -60,7 +60,9 @@ class DistributedFit:
 
     def loader(self, data: Any, batch_size: int, *, seed: int | None, drop_last: bool,
                num_workers: int) -> Any:
-        """This rank's training loader: its shard, ``batch_size / N`` per step."""
+        """This rank's training loader: its shard, ``batch_size / N`` per step. A DataLoader
+        given as ``train_data`` contributes its dataset only (its sampler, batch size and
+        collate function are replaced; the dataset's own transforms still apply)."""
         from deepgrad.data import DataLoader, DistributedSampler
 
         from .trainer import as_loader, is_loader
