@@ -30,13 +30,13 @@ import json
 import math
 import os
 import struct
-import tempfile
 import zlib
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
+from deepgrad.atomic import atomic_write_bytes
 from deepgrad.tensor import Tensor
 
 FORMAT = "deepgrad.checkpoint.v1"
@@ -165,16 +165,6 @@ def _decode(node: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
     raise CheckpointError(f"{where}: unknown entry {str(node)[:80]!r} in the metadata")
 
 
-def _file_mode(path: str) -> int:
-    """The mode a plain ``open(path, "wb")`` would give: the old file's, else 0666 & ~umask."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 # ---- writing ---------------------------------------------------------------------------
 def save(obj: Any, f: PathLike | Any) -> None:
     """Write ``obj`` (a state dict, an optimizer state dict, or nested dicts/lists of
@@ -197,35 +187,13 @@ def save(obj: Any, f: PathLike | Any) -> None:
 
 
 def write_atomic(f: PathLike, payload: bytes, op: str = "write") -> None:
-    """Write ``payload`` to the path ``f`` atomically: a temporary file in the same folder,
-    flushed to disk, then renamed over ``f``, so a reader (or a crash) never sees half a file.
-    ``op`` names the caller in the error for a missing folder."""
+    """Write ``payload`` to the path ``f`` through the package's one atomic writer
+    (``deepgrad.atomic``); ``op`` names the caller in the error for a missing folder."""
     path = os.fspath(f)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{op}: the folder {folder!r} for {path!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + "-", dir=folder)
-    try:
-        os.chmod(tmp, _file_mode(path))  # mkstemp makes 0600 files; keep the usual mode
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(dir_fd)
+    atomic_write_bytes(path, payload)
 
 
 # ---- reading -------------------------------------------------------------------------------

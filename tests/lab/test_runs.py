@@ -1,4 +1,4 @@
-"""The run folder a fit writes holds what notes/runfolder.md promises, and reads back."""
+"""The run folder a fit writes holds what docs/run-folder.md promises, and reads back."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ import deepgrad.optim as optim
 from deepgrad import lab
 from deepgrad.data import ArrayDataset
 from deepgrad.data.datasets.toy import make_moons
-from deepgrad.lab.runs import atomic_write_bytes, create_run_dir, read_jsonl, write_json
+from deepgrad.atomic import atomic_write_bytes
+from deepgrad.lab.runs import create_run_dir, read_jsonl, write_json
 
 BINS = 30
 

@@ -411,7 +411,7 @@ def train(
 
 def _fit(exp: Experiment, resume: Path | None = None, callbacks: Any = ()) -> Path:
     """Hand the built experiment to ``deepgrad.lab.fit`` with the config's logging choices."""
-    from .trainer import fit
+    from .fit import fit
 
     cfg = exp.config
     log = cfg.logging
@@ -505,7 +505,7 @@ def evaluate_run(
     data = {"test": exp.test_data, "val": exp.val_data, "train": exp.train_data}[split]
     if data is None:
         raise ConfigError(f"{folder}: the run has no {split} split (see data.val_split)")
-    from .trainer import evaluate
+    from .fit import evaluate
 
     results = evaluate(
         exp.model,

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 class JsonlLogger(Callback):
-    """Append step, epoch and test records to ``metrics.jsonl`` (format: notes/runfolder.md)."""
+    """Append step, epoch and test records to ``metrics.jsonl`` (format: docs/run-folder.md)."""
 
     order = 50
 

@@ -28,7 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CorruptFileError
-from ..paths import atomic_write, cache_dir, is_writable
+from deepgrad.atomic import atomic_write
+
+from ..paths import cache_dir, is_writable
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 FORMATS = ["JPEG", "PNG"]

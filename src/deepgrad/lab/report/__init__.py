@@ -1,6 +1,6 @@
 """The run report: one self-contained HTML file per run, or per comparison of runs.
 
-``write_report(run_dir)`` reads a run folder (the contract in notes/runfolder.md)
+``write_report(run_dir)`` reads a run folder (the contract in docs/run-folder.md)
 and writes ``report.html`` into it: a table of contents, the config and summary,
 and every figure the run's data allows; sections whose data the run lacks are
 a one-line note. Several runs give a comparison: final metrics and configs side

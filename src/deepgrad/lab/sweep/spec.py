@@ -214,9 +214,11 @@ class SweepSpec:
 
 
 def metric_direction(metric: str) -> str:
-    """Losses and errors go down, everything else (accuracy, psnr) up."""
-    low = metric.lower()
-    return "minimize" if any(k in low for k in ("loss", "mse", "mae", "error")) else "maximize"
+    """``maximize`` or ``minimize``, as the registry says ``metric`` improves; ``maximize``
+    for what is not a known score (a sweep file names its direction for those)."""
+    from deepgrad.lab.registry import monitor_direction
+
+    return "minimize" if monitor_direction(metric) == "min" else "maximize"
 
 
 # ----------------------------------------------------------------------------- helpers
