@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import importlib
 import inspect
 import os
 import types
@@ -29,6 +28,8 @@ from collections import abc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
+
+from . import registry
 
 __all__ = [
     "ConfigError",
@@ -44,6 +45,8 @@ __all__ = [
     "load_yaml",
     "apply_overrides",
     "parse_override",
+    "parse_yaml",
+    "set_dotted",
     "OPTIMIZERS",
     "SCHEDULERS",
     "LOSSES",
@@ -54,36 +57,10 @@ class ConfigError(ValueError):
     """A config that cannot be used; the message names the key, what was expected and got."""
 
 
-# Names accepted in configs, mapped to the class/function that implements them.
-OPTIMIZERS = {
-    "sgd": "SGD",
-    "adam": "Adam",
-    "adamw": "AdamW",
-    "adamax": "Adamax",
-    "adagrad": "Adagrad",
-    "adadelta": "Adadelta",
-    "rmsprop": "RMSprop",
-}
-SCHEDULERS = {
-    "step": "StepLR",
-    "multistep": "MultiStepLR",
-    "exponential": "ExponentialLR",
-    "cosine": "CosineAnnealingLR",
-    "onecycle": "OneCycleLR",
-    "plateau": "ReduceLROnPlateau",
-    "linear": "LinearLR",
-}
-LOSSES = {
-    "cross_entropy": "cross_entropy",
-    "nll": "nll_loss",
-    "mse": "mse_loss",
-    "mae": "l1_loss",
-    "l1": "l1_loss",
-    "bce": "binary_cross_entropy",
-    "bce_with_logits": "binary_cross_entropy_with_logits",
-    "huber": "huber_loss",
-    "smooth_l1": "smooth_l1_loss",
-}
+# Names accepted in configs: the lab's one registry (fit, sweeps and reports read it too).
+OPTIMIZERS = registry.OPTIMIZERS
+SCHEDULERS = registry.SCHEDULERS
+LOSSES = registry.LOSSES
 
 
 # ----------------------------------------------------------------------------- schema
@@ -105,7 +82,8 @@ class DataConfig:
     ``mnist-sample``, ``fashion-mnist-sample``, ``moons``, ``circles``, ...).
     ``root``: folder holding it (else ``$DEEPGRAD_DATA``, else the download cache).
     ``split``: the split evaluated after training: ``test``, ``val`` or ``none``.
-    ``val_split``: held out of the training set for validation: a fraction (< 1) or a count.
+    ``val_split``: held out of the training set for validation: a fraction in (0, 1) or
+    an integer count (0: none).
     ``subset`` / ``test_subset``: use only the first N training / test samples.
     ``transforms``: ``{train: [...], test: [...]}``; each item a transform name
     (``RandomHorizontalFlip`` or ``random_horizontal_flip``) or ``{Name: {kwargs}}``.
@@ -117,7 +95,7 @@ class DataConfig:
     root: str | None = None
     download: bool = False
     split: str = "test"
-    val_split: float = 0.0
+    val_split: int | float = 0.0
     subset: int | None = None
     test_subset: int | None = None
     transforms: dict[str, list[Any]] = field(default_factory=dict)
@@ -232,6 +210,8 @@ def _type_name(tp: Any) -> str:
     if tp is type(None):
         return "null"
     if origin in (Union, types.UnionType):
+        if set(typing.get_args(tp)) == {int, float}:
+            return "a number"
         return " or ".join(_type_name(a) for a in typing.get_args(tp))
     if origin is list:
         (arg,) = typing.get_args(tp) or (Any,)
@@ -363,8 +343,42 @@ def from_dict(cls: type, data: Any, where: str = "") -> Any:
 # ----------------------------------------------------------------------------- loading
 
 
+def yaml_loader() -> Any:
+    """``yaml.SafeLoader`` that reads numbers as YAML 1.2 does: ``1e-3`` is a float.
+
+    PyYAML implements YAML 1.1, whose float pattern needs a dot and a signed
+    exponent, so ``lr: 1e-3`` was the *string* "1e-3" (and a confusing type
+    error later). Only plain scalars change; quoted ones stay strings.
+    """
+    global _LOADER
+    if _LOADER is None:
+        import re
+
+        import yaml
+
+        class Loader(yaml.SafeLoader):
+            pass
+
+        Loader.add_implicit_resolver(
+            "tag:yaml.org,2002:float",
+            re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+            list("-+0123456789"))
+        _LOADER = Loader
+    return _LOADER
+
+
+_LOADER: Any = None
+
+
+def parse_yaml(text: str) -> Any:
+    """YAML text to plain data: safe (never arbitrary objects), YAML 1.2 numbers."""
+    import yaml
+
+    return yaml.load(text, Loader=yaml_loader())  # noqa: S506 - a SafeLoader subclass
+
+
 def load_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a YAML mapping with ``yaml.safe_load`` (never arbitrary objects)."""
+    """Read a YAML mapping safely (never arbitrary objects; ``1e-3`` is a number)."""
     import yaml
 
     p = Path(path)
@@ -372,10 +386,12 @@ def load_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
         text = p.read_text()
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {p}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not a text file (binary or damaged)") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {p}: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
@@ -399,7 +415,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not key or any(not part for part in key.split(".")):
         raise ConfigError(f"--set {text!r}: empty key; use dotted keys like optimizer.lr=0.01")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = parse_yaml(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
     return key.split("."), value
@@ -412,36 +428,62 @@ _SECTION_KEYS: dict[str, list[str]] = {
 }
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``--set`` overrides to a raw config mapping (a copy); unknown keys are errors.
+#: Sections that may be given by name alone (``model: mlp``, ``optimizer: adam``).
+SHORTHAND_SECTIONS = ("model", "optimizer", "scheduler", "loss")
+
+
+def set_dotted(data: dict[str, Any], key: str | list[str], value: Any,
+               where: str = "--set") -> None:
+    """Set a dotted key (``optimizer.lr``) in a raw config mapping, in place: the one
+    setter of ``--set`` overrides and sweep variants.
+
+    A section given by name only (``model: mlp``) becomes ``{name: mlp}`` first, so
+    ``model.hidden`` can be added to it; a missing section is created.
+    """
+    import copy
+
+    path = key.split(".") if isinstance(key, str) else list(key)
+    dotted = ".".join(path)
+    if not path or not all(path):
+        raise ConfigError(f"{where} {dotted!r}: empty part in dotted key; use keys like "
+                          "optimizer.lr")
+    node = data
+    for i, part in enumerate(path[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = {}
+        elif isinstance(child, str) and i == 0 and part in SHORTHAND_SECTIONS:
+            child = {"name": child}
+        elif not isinstance(child, dict):
+            raise ConfigError(f"{where} {dotted!r}: {'.'.join(path[: i + 1])} is "
+                              f"{_describe(child)}, not a section")
+        node[part] = child
+        node = child
+    node[path[-1]] = copy.deepcopy(value)
+
+
+def check_dotted_key(path: list[str], where: str) -> None:
+    """Refuse a dotted key that names no config setting (``optimiser.lr``, ``data.sise``).
 
     Open sections (model, optimizer, scheduler, loss) take any key here; it is
     checked against the model/optimizer signature when the config is validated.
     """
+    head = path[0]
+    if head not in _TOP_KEYS:
+        raise unknown_key(head, _TOP_KEYS, where)
+    if head in _SECTION_KEYS and len(path) > 1 and path[1] not in _SECTION_KEYS[head]:
+        raise unknown_key(path[1], _SECTION_KEYS[head], f"{where} {head}")
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``--set`` overrides to a raw config mapping (a copy); unknown keys are errors."""
     import copy
 
     out = copy.deepcopy(data)
     for text in overrides:
         path, value = parse_override(text)
-        head = path[0]
-        if head not in _TOP_KEYS:
-            raise unknown_key(head, _TOP_KEYS, "--set")
-        if head in _SECTION_KEYS and len(path) > 1 and path[1] not in _SECTION_KEYS[head]:
-            raise unknown_key(path[1], _SECTION_KEYS[head], f"--set {head}")
-        node = out
-        for i, part in enumerate(path[:-1]):
-            child = node.get(part)
-            if child is None:
-                child = {}
-                node[part] = child
-            elif isinstance(child, str) and i == 0 and head in ("model", "loss", "scheduler"):
-                child = {"name": child}
-                node[part] = child
-            elif not isinstance(child, dict):
-                where = ".".join(path[: i + 1])
-                raise ConfigError(f"--set {text!r}: {where} is {_describe(child)}, not a section")
-            node = child
-        node[path[-1]] = value
+        check_dotted_key(path, "--set")
+        set_dotted(out, path, value, "--set")
     return out
 
 
@@ -511,62 +553,40 @@ def _check_arg(value: Any, tp: Any, where: str) -> Any:
         return value
 
 
-def _optim_module() -> Any:
-    try:
-        return importlib.import_module("deepgrad.optim")
-    except ImportError:
-        return None
-
-
-def _scheduler_module() -> Any:
-    for name in ("deepgrad.optim.lr_scheduler",):
-        try:
-            return importlib.import_module(name)
-        except ImportError:
-            continue
-    return None
-
-
 def resolve_optimizer(name: str) -> Any:
-    """The optimizer class for a config name (``adam`` or ``Adam``)."""
-    key = name.lower()
-    if key not in OPTIMIZERS:
-        raise ConfigError(
-            f"optimizer.name: unknown optimizer {name!r}; allowed: {', '.join(OPTIMIZERS)}"
-        )
-    module = _optim_module()
-    cls = getattr(module, OPTIMIZERS[key], None) if module is not None else None
-    if cls is None:
-        raise ConfigError(f"optimizer.name: {name!r} is not available in deepgrad.optim")
-    return cls
+    """The optimizer class for a config name (``adam``, ``Adam``, ``nadam``...)."""
+    try:
+        return registry.optimizer_class(name)
+    except registry.UnknownName as error:
+        raise ConfigError(f"optimizer.name: {error}") from None
 
 
 def resolve_scheduler(name: str) -> Any:
     """The scheduler class for a config name (``step`` or ``StepLR``)."""
-    lookup = {k: v for k, v in SCHEDULERS.items()}
-    lookup.update({v.lower(): v for v in SCHEDULERS.values()})
-    key = name.lower()
-    if key not in lookup:
-        raise ConfigError(
-            f"scheduler.name: unknown scheduler {name!r}; allowed: {', '.join(SCHEDULERS)}"
-        )
-    module = _scheduler_module()
-    cls = getattr(module, lookup[key], None) if module is not None else None
-    if cls is None:
-        raise ConfigError(f"scheduler.name: {name!r} is not available in deepgrad.optim")
-    return cls
+    try:
+        return registry.scheduler_class(name)
+    except registry.UnknownName as error:
+        raise ConfigError(f"scheduler.name: {error}") from None
 
 
 def resolve_loss(name: str) -> Any:
-    """The functional loss for a config name (``cross_entropy``, ``mse``, ``mae``...)."""
-    key = name.lower().replace("-", "_")
-    if key not in LOSSES:
-        raise ConfigError(f"loss.name: unknown loss {name!r}; allowed: {', '.join(LOSSES)}")
-    functional = importlib.import_module("deepgrad.nn.functional")
-    fn = getattr(functional, LOSSES[key], None)
-    if fn is None:
-        raise ConfigError(f"loss.name: {name!r} is not available in deepgrad.nn.functional")
-    return fn
+    """The functional loss for a config name (every name ``fit`` accepts: ``mse``,
+    ``cross_entropy``, ``CrossEntropyLoss``, ``bce-with-logits``...)."""
+    try:
+        return registry.loss(name).fn
+    except registry.UnknownName as error:
+        raise ConfigError(f"loss.name: {error}") from None
+
+
+def check_val_split(value: int | float) -> None:
+    """A fraction strictly between 0 and 1, or a whole count of samples (0: no validation)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise ConfigError(f"data.val_split: a count must be >= 0, got {value}")
+        return
+    if value != 0.0 and not 0.0 < value < 1.0:
+        raise ConfigError(f"data.val_split: a fraction must be in (0, 1), got {value} "
+                          "(for a number of samples give an integer, e.g. 5000)")
 
 
 def validate(config: Config, *, deep: bool = True) -> Config:
@@ -591,28 +611,18 @@ def validate(config: Config, *, deep: bool = True) -> Config:
         raise ConfigError(f"optimizer.lr: must be > 0, got {config.optimizer.lr}")
     if config.data.split not in ("test", "val", "none"):
         raise ConfigError(f"data.split: expected test, val or none, got {config.data.split!r}")
-    if not 0 <= config.data.val_split:
-        raise ConfigError(f"data.val_split: must be >= 0, got {config.data.val_split}")
+    check_val_split(config.data.val_split)
     if config.scheduler is not None and config.scheduler.interval not in ("epoch", "step"):
         raise ConfigError(
             f"scheduler.interval: expected epoch or step, got {config.scheduler.interval!r}"
         )
-    if config.loss.name.lower().replace("-", "_") not in LOSSES:
-        raise ConfigError(
-            f"loss.name: unknown loss {config.loss.name!r}; allowed: {', '.join(LOSSES)}"
-        )
-    if config.optimizer.name.lower() not in OPTIMIZERS:
-        raise ConfigError(
-            f"optimizer.name: unknown optimizer {config.optimizer.name!r}; "
-            f"allowed: {', '.join(OPTIMIZERS)}"
-        )
+    resolve_loss(config.loss.name)
+    resolve_optimizer(config.optimizer.name)
     for i, metric in enumerate(config.metrics or []):
-        from .metrics import get_metric
-
         try:
-            get_metric(metric)
-        except ValueError as exc:
-            raise ConfigError(f"metrics[{i}]: {str(exc).replace('get_metric: ', '')}") from None
+            registry.metric(metric)
+        except registry.UnknownName as exc:
+            raise ConfigError(f"metrics[{i}]: {exc}") from None
     if deep:
         cls = resolve_optimizer(config.optimizer.name)
         config.optimizer.kwargs = check_kwargs(

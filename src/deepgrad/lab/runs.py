@@ -179,8 +179,10 @@ class Run:
         def load() -> dict[str, Any]:
             import yaml
 
+            from .config import parse_yaml
+
             try:
-                data = yaml.safe_load(self.folder.config.read_text(errors="strict"))
+                data = parse_yaml(self.folder.config.read_text(errors="strict"))
             except yaml.YAMLError as error:
                 raise ValueError(f"{self.folder.config}: not valid YAML "
                                  f"({_first_line(error)})") from None

@@ -71,7 +71,6 @@ TOP_KEYS = (
     "random", "search", "profiles", "trainer",
 )
 DIST_KINDS = ("choice", "uniform", "log_uniform", "int")
-_SECTIONS = ("model", "optimizer", "loss", "scheduler")  # accept ``model: mlp`` shorthand
 
 
 class SweepError(ValueError):
@@ -250,28 +249,14 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def set_dotted(config: dict[str, Any], key: str, value: Any) -> None:
-    """Set ``model.widths`` (a dotted key) in a raw config mapping, in place.
+    """Set ``model.widths`` (a dotted key) in a raw config mapping, in place: the config's
+    own setter (``deepgrad.lab.config.set_dotted``), its errors as SweepErrors."""
+    from deepgrad.lab import config as cfg
 
-    A section given by name only (``model: mlp``) becomes ``{name: mlp}`` first,
-    so ``model.hidden`` can be added to it.
-    """
-    parts = key.split(".")
-    if not all(parts):
-        raise SweepError(f"{key!r}: empty part in dotted key; use keys like optimizer.lr")
-    node = config
-    for i, part in enumerate(parts[:-1]):
-        child = node.get(part)
-        if child is None:
-            child = {}
-        elif isinstance(child, str) and i == 0 and part in _SECTIONS:
-            child = {"name": child}
-        elif not isinstance(child, dict):
-            raise SweepError(
-                f"{key!r}: {'.'.join(parts[: i + 1])} is {child!r}, not a section"
-            )
-        node[part] = child
-        node = child
-    node[parts[-1]] = copy.deepcopy(value)
+    try:
+        cfg.set_dotted(config, key, value, where="sweep key")
+    except cfg.ConfigError as error:
+        raise SweepError(str(error)) from None
 
 
 def config_hash(config: dict[str, Any]) -> str:
