@@ -241,18 +241,34 @@ def _describe(value: Any) -> str:
     return f"{text} ({type(value).__name__})"
 
 
+def _shape_of(tp: Any) -> str:
+    """"mapping", "list" or "scalar": what a YAML value of type ``tp`` looks like."""
+    origin = typing.get_origin(tp) or tp
+    if origin is dict or (dataclasses.is_dataclass(tp) and isinstance(tp, type)):
+        return "mapping"
+    if origin in (list, tuple, abc.Sequence):
+        return "list"
+    return "scalar"
+
+
 def check_type(value: Any, tp: Any, where: str) -> Any:
     """Check ``value`` against a type hint and return it (ints widened to float where asked)."""
     if tp is Any or tp is inspect.Parameter.empty:
         return value
     origin = typing.get_origin(tp)
     if origin in (Union, types.UnionType):
-        errors = []
+        errors: list[tuple[Any, ConfigError]] = []
         for arg in typing.get_args(tp):
             try:
                 return check_type(value, arg, where)
             except ConfigError as exc:
-                errors.append(exc)
+                errors.append((arg, exc))
+        # One alternative of the value's own shape (a mapping for a section, a list for a
+        # list): its error says what inside is wrong (``seeds[0]``, a missing key).
+        shape = _shape_of(type(value))
+        same_shape = [exc for arg, exc in errors if shape != "scalar" and _shape_of(arg) == shape]
+        if len(same_shape) == 1:
+            raise same_shape[0]
         raise ConfigError(f"{where}: expected {_type_name(tp)}, got {_describe(value)}")
     if tp is type(None):
         if value is None:
