@@ -36,6 +36,8 @@ from .config import (
     resolve_optimizer,
     resolve_scheduler,
 )
+from .fingerprint import CheckpointMismatch, check_fingerprint, model_fingerprint
+from .run_folder import RunFolder
 
 __all__ = [
     "Experiment",
@@ -451,11 +453,10 @@ def _fit(exp: Experiment, resume: Path | None = None, callbacks: Any = ()) -> Pa
 def _resume(run_dir: Path, *, quiet: bool | None, callbacks: Any = ()) -> Path:
     from .config import load_yaml
 
-    cfg_path = run_dir / "config.yaml"
-    if not cfg_path.is_file():
-        raise ConfigError(f"--resume {run_dir}: not a run folder (no config.yaml)")
-    raw = load_yaml(cfg_path)
-    config = load_config(raw)
+    folder = RunFolder(run_dir)
+    if not folder.config.is_file():
+        raise ConfigError(f"--resume {run_dir}: not a run folder (no {RunFolder.CONFIG})")
+    config = load_config(load_yaml(folder.config))
     if quiet is not None:
         config.logging.progress = not quiet
     exp = build(config)
@@ -481,27 +482,27 @@ def evaluate_run(
 
     from .config import load_yaml
 
-    folder = Path(run_dir)
-    config = load_config(load_yaml(folder / "config.yaml"))
+    folder = RunFolder(run_dir)
+    config = load_config(load_yaml(folder.config))
     if data_dir is not None:
         config.data.root = str(data_dir)
         config.data.name = SAMPLE_TO_FULL.get(config.data.name, config.data.name)
     if split == "test":
         config.data.split = "test"
     names = [checkpoint, "last"] if checkpoint == "best" else [checkpoint]
-    path = next(
-        (
-            folder / "checkpoints" / f"{n}.safetensors"
-            for n in names
-            if (folder / "checkpoints" / f"{n}.safetensors").is_file()
-        ),
-        None,
-    )
+    path = next((folder.checkpoint(n) for n in names if folder.checkpoint(n).is_file()), None)
     if path is None:
-        raise ConfigError(f"{folder}: no {checkpoint} checkpoint in {folder / 'checkpoints'}")
+        raise ConfigError(f"{folder.path}: no {checkpoint} checkpoint in {folder.checkpoints}")
     exp = build(config)
     state = deepgrad.load(path)
-    exp.model.load_state_dict(state["model"] if "model" in state else state)
+    if "model" in state:
+        check_fingerprint(state.get("fingerprint"),
+                          model_fingerprint(exp.model, config.to_dict()["model"]), str(path))
+    try:
+        exp.model.load_state_dict(state["model"] if "model" in state else state)
+    except (KeyError, ValueError, RuntimeError) as error:
+        raise CheckpointMismatch(f"{path} does not fit the model {config.model.name} built "
+                                 f"from {folder.config}: {str(error).splitlines()[0]}") from None
     data = {"test": exp.test_data, "val": exp.val_data, "train": exp.train_data}[split]
     if data is None:
         raise ConfigError(f"{folder}: the run has no {split} split (see data.val_split)")

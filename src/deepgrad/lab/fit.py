@@ -177,7 +177,7 @@ def resume_checkpoint(resume: str | Path) -> tuple[Path, str, dict[str, Any]]:
     (a kill during the very first write, a disk that filled up), from the
     newest checkpoint that loads whole, saying so on stderr.
     """
-    from deepgrad.serialization import load
+    from deepgrad.serialization import CheckpointError, load
 
     path = Path(resume)
     if path.is_file():
@@ -194,7 +194,7 @@ def resume_checkpoint(resume: str | Path) -> tuple[Path, str, dict[str, Any]]:
     for candidate in candidates:
         try:
             state = dict(load(candidate))
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, CheckpointError) as error:
             problems.append(f"{candidate.name}: {str(error).splitlines()[0]}")
             continue
         if problems:
