@@ -73,6 +73,11 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb", *, durable: boo
             if durable:
                 os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        if error.filename is None:  # a failed write names no file: name the one we write
+            raise type(error)(error.errno, error.strerror or str(error), str(path)) from error
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -228,4 +228,5 @@ def test_failed_run_says_so_in_summary(tmp_path: Path) -> None:
         lab.fit(model, (X, y), loss="cross_entropy", optimizer=optim.SGD(model.parameters(),
                 0.1), epochs=1, run_dir=tmp_path / "bad", verbose=0)
     summary = lab.load_run(tmp_path / "bad").summary
-    assert summary["status"] == "failed" and "RuntimeError" in summary["error"]
+    assert summary["status"] == "failed" and "does not fit the data" in summary["error"]
+    assert "expected input with 3 features" in summary["error"]

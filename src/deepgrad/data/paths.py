@@ -9,7 +9,7 @@ when that folder is writable, else ``$DEEPGRAD_CACHE`` (default
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import DatasetNotFoundError

@@ -139,6 +139,7 @@ class LoggingConfig:
     tensorboard: bool = True
     histograms_every: int = 1  # epochs between weight/grad/activation histograms; 0: none
     checkpoint_every: int = 1  # epochs between numbered checkpoints (last/best: every epoch)
+    checkpoint_steps: int | None = None  # steps between `last` checkpoints; None: ~every 30 s
     out: str = "runs"  # the folder that receives run folders
 
 
@@ -621,6 +622,11 @@ def validate(config: Config, *, deep: bool = True) -> Config:
     config.model.kwargs = check_kwargs(config.model.kwargs, spec.builder, "model", label=spec.name)
     if config.epochs < 0:
         raise ConfigError(f"epochs: must be >= 0, got {config.epochs}")
+    if not 0 <= config.seed < 2**63:
+        raise ConfigError(f"seed: must be an integer in [0, 2**63), got {config.seed}")
+    if config.logging.checkpoint_steps is not None and config.logging.checkpoint_steps < 0:
+        raise ConfigError(f"logging.checkpoint_steps: must be >= 0 (0: only at epoch ends), "
+                          f"got {config.logging.checkpoint_steps}")
     if config.batch_size < 1:
         raise ConfigError(f"batch_size: must be >= 1, got {config.batch_size}")
     if config.optimizer.lr <= 0:

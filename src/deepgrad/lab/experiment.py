@@ -438,6 +438,7 @@ def _fit(exp: Experiment, resume: Path | None = None, callbacks: Any = ()) -> Pa
         class_names=exp.class_names or None,
         scheduler_interval=cfg.scheduler.interval if cfg.scheduler else "epoch",
         checkpoint_every_epochs=log.checkpoint_every,
+        checkpoint_every_steps=log.checkpoint_steps,
         log_every_steps=log.log_every,
         histograms_every_epochs=log.histograms_every,
         tensorboard=log.tensorboard,
@@ -466,6 +467,25 @@ def _resume(run_dir: Path, *, quiet: bool | None, callbacks: Any = ()) -> Path:
 # ----------------------------------------------------------------------------- evaluate
 
 
+def _load_first(paths: list[Path]) -> tuple[Path, Any]:
+    """The first checkpoint of ``paths`` that loads; a damaged one is named on stderr and
+    the next is tried (``best`` damaged: ``last``); the last one's error is raised."""
+    import sys
+
+    import deepgrad
+    from deepgrad.serialization import CheckpointError
+
+    for i, path in enumerate(paths):
+        try:
+            return path, deepgrad.load(path)
+        except (CheckpointError, OSError) as error:
+            if i == len(paths) - 1:
+                raise
+            print(f"deepgrad: warning: {str(error).splitlines()[0]}; using {paths[i + 1]}",
+                  file=sys.stderr)
+    raise AssertionError("unreachable: paths is not empty")
+
+
 def evaluate_run(
     run_dir: str | os.PathLike[str],
     *,
@@ -478,7 +498,6 @@ def evaluate_run(
     ``checkpoint``: ``best`` (falls back to ``last`` when the run kept no best) or ``last``.
     Returns ``{"<split>_loss": ..., "<split>_<metric>": ..., "checkpoint": name, "n": count}``.
     """
-    import deepgrad
 
     from .config import load_yaml
 
@@ -490,11 +509,11 @@ def evaluate_run(
     if split == "test":
         config.data.split = "test"
     names = [checkpoint, "last"] if checkpoint == "best" else [checkpoint]
-    path = next((folder.checkpoint(n) for n in names if folder.checkpoint(n).is_file()), None)
-    if path is None:
+    paths = [folder.checkpoint(n) for n in names if folder.checkpoint(n).is_file()]
+    if not paths:
         raise ConfigError(f"{folder.path}: no {checkpoint} checkpoint in {folder.checkpoints}")
     exp = build(config)
-    state = deepgrad.load(path)
+    path, state = _load_first(paths)
     if "model" in state:
         check_fingerprint(state.get("fingerprint"),
                           model_fingerprint(exp.model, config.to_dict()["model"]), str(path))

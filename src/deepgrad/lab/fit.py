@@ -32,7 +32,8 @@ from .run_folder import RunFolder
 from .run_setup import RunSetup
 from .trainer import Trainer
 
-__all__ = ["fit", "evaluate", "predict", "resume_checkpoint", "config_from_args"]
+__all__ = ["fit", "evaluate", "predict", "resume_checkpoint", "config_from_args",
+           "check_model_fits", "DataMismatch"]
 
 
 def fit(model: Any, train_data: Any, val_data: Any = None, *, loss: Any, optimizer: Any,
@@ -142,6 +143,12 @@ def fit(model: Any, train_data: Any, val_data: Any = None, *, loss: Any, optimiz
                 setup.write_summary(trainer, name=run_name, model_name=model_name,
                                     status=status, error=error, params=params)
 
+        if sample is not None:
+            try:
+                check_model_fits(model, sample[0])
+            except DataMismatch as error:
+                _best_effort(write_summary, "failed", f"DataMismatch: {error}")
+                raise
         if setup is not None:
             setup.write_start(config, model, sample, resumed=resume is not None)
             write_summary("running")
@@ -155,10 +162,10 @@ def fit(model: Any, train_data: Any, val_data: Any = None, *, loss: Any, optimiz
                 elif test_loader is not None and not trainer.failed:
                     trainer.test(test_loader, keep_inputs=0)
         except KeyboardInterrupt as stop:
-            write_summary("stopped", f"interrupted ({stop or 'KeyboardInterrupt'})")
+            _best_effort(write_summary, "stopped", f"interrupted ({stop or 'KeyboardInterrupt'})")
             raise
         except BaseException as error:
-            write_summary("failed", f"{type(error).__name__}: {error}")
+            _best_effort(write_summary, "failed", f"{type(error).__name__}: {error}")
             raise
         finally:
             if setup is not None:
@@ -168,6 +175,30 @@ def fit(model: Any, train_data: Any, val_data: Any = None, *, loss: Any, optimiz
     trainer.history.error = trainer.failed
     trainer.history.run_dir = run_dir
     return trainer.history
+
+
+class DataMismatch(RuntimeError):
+    """The model cannot take the data's inputs (a user mistake: the wrong model or data)."""
+
+
+def check_model_fits(model: Any, inputs: np.ndarray) -> None:
+    """One forward pass of two samples (eval mode, no grad, a private generator), so a model
+    built for other data fails here, in one line, before anything is written."""
+    from deepgrad import autograd
+    from deepgrad.data.rng import use_generator
+    from deepgrad.tensor import Tensor, as_array
+
+    was_training = model.training
+    model.eval()
+    try:
+        with autograd.no_grad(), use_generator(np.random.default_rng(0)):
+            model(Tensor(as_array(inputs[:2]), _copy=False))
+    except (RuntimeError, ValueError, TypeError, IndexError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DataMismatch(f"the model does not fit the data: {first} (input batch of shape "
+                           f"{tuple(inputs[:2].shape)})") from error
+    finally:
+        model.train(was_training)
 
 
 def resume_checkpoint(resume: str | Path) -> tuple[Path, str, dict[str, Any]]:
@@ -205,6 +236,14 @@ def resume_checkpoint(resume: str | Path) -> tuple[Path, str, dict[str, Any]]:
     raise FileNotFoundError(f"fit(resume={str(resume)!r}): no intact checkpoint in "
                             f"{folder.checkpoints}{detail}; train with checkpoints "
                             "(a run_dir) to resume")
+
+
+def _best_effort(write: Any, *args: Any) -> None:
+    """Record a stop or a failure if the disk allows (it may be the full disk that failed)."""
+    try:
+        write(*args)
+    except OSError as error:
+        print(f"fit: could not record the run's status ({error})", file=sys.stderr)
 
 
 def _class_names(given: Any, loader: Any) -> list[str] | None:

@@ -273,8 +273,8 @@ def loss_function(spec: Any) -> tuple[Callable[[Any, Any], Any], str]:
     if not callable(spec):
         raise TypeError(f"fit: loss must be a name or a callable, got {type(spec).__name__}")
     raw = type(spec).__name__ if hasattr(spec, "forward") else getattr(spec, "__name__", "")
-    found = find_loss(raw) if raw else None
-    return spec, found.name if found is not None else raw
+    known = find_loss(raw) if raw else None
+    return spec, known.name if known is not None else raw
 
 
 def make_optimizer(spec: Any, model: Any) -> Any:

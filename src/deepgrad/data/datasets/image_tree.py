@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CorruptFileError
 from deepgrad.atomic import atomic_write
 
+from ..errors import CorruptFileError
 from ..paths import cache_dir, is_writable
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
