@@ -241,9 +241,12 @@ def _data(run: Any, attr: str) -> Any:
 
 
 def overview_section(run: Any, sid: str) -> Section:
+    section = Section(sid, "Overview")
+    for problem in (run.check() if hasattr(run, "check") else []):
+        # a damaged file is named here; the sections below use what could be read
+        section.blocks.append(Block("error", text=f"Damaged file: {problem}"))
     summary = run.summary or {}
     config = run.config or {}
-    section = Section(sid, "Overview")
     facts: list[tuple[str, Any]] = [
         ("run folder", Path(run.path).name),
         ("status", summary.get("status")),

@@ -36,6 +36,7 @@ from typing import Any
 
 from deepgrad.atomic import atomic_write_text
 from deepgrad.lab.process import FolderBusy, folder_lock, sigterm_as_interrupt
+from deepgrad.lab.run_folder import RunFolder
 
 from .spec import SweepError, SweepSpec, Trial, expand, load_sweep
 from .trial import TrialTask, find_run_dir, read_outcome
@@ -310,7 +311,7 @@ class _Sweep:
             return None
         resume = None
         if run_dir is not None:
-            if (run_dir / "checkpoints" / "last.safetensors").is_file():
+            if RunFolder(run_dir).checkpoint_files():  # resume takes the newest intact one
                 resume = str(run_dir)
             else:  # started but never checkpointed: nothing to keep
                 shutil.rmtree(run_dir, ignore_errors=True)
@@ -555,7 +556,7 @@ def _write_report(state: _Sweep, summary: list[dict[str, Any]], say: Any) -> Pat
                 runs.append(load_run(path))
     if not runs:
         return None
-    out = state.dir / "report.html"
+    out = state.dir / RunFolder.REPORT
     try:
         result = write(runs, out=out)
     except Exception as exc:  # noqa: BLE001 - a report problem must not lose the sweep
