@@ -291,7 +291,8 @@ def _run_row(run: Any) -> dict[str, str]:
     final = dict(summary.get("final", {}) or {})
     epochs = summary.get("epochs_completed", "-")
     wall = summary.get("wall_time")
-    if summary.get("status") == "running":  # summary.json is rewritten at the end: read the log
+    if summary.get("status") in (None, "running"):
+        # summary.json is rewritten at the end (or is missing or damaged): read the log
         records = run.epochs or []
         if records:
             final.update(records[-1])
