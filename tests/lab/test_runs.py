@@ -15,9 +15,9 @@ import deepgrad
 import deepgrad.nn as nn
 import deepgrad.optim as optim
 from deepgrad import lab
+from deepgrad.atomic import atomic_write_bytes
 from deepgrad.data import ArrayDataset
 from deepgrad.data.datasets.toy import make_moons
-from deepgrad.atomic import atomic_write_bytes
 from deepgrad.lab.runs import create_run_dir, read_jsonl, write_json
 
 BINS = 30
