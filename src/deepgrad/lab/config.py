@@ -9,7 +9,8 @@ typo (``optimiser:``) that is silently ignored costs a whole training run.
 Model, optimizer and scheduler arguments are open-ended (they depend on
 the name), so they are checked against the signature of the thing they
 configure: ``model.widths`` against the zoo builder, ``optimizer.momentum``
-against ``deepgrad.optim.SGD``.
+against ``deepgrad.optim.SGD``. The checking itself is ``deepgrad.lab.validator``,
+which sweep files share.
 
 ``--set key=value`` overrides use dotted keys (``optimizer.lr=0.01``);
 values are parsed as YAML scalars, so ``0.01`` is a float, ``[1, 2]`` a
@@ -20,16 +21,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import inspect
 import os
-import types
-import typing
-from collections import abc
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from . import registry
+from .validator import ConfigError, check_kwargs, check_type, describe, from_dict, unknown_key
 
 __all__ = [
     "ConfigError",
@@ -40,7 +38,10 @@ __all__ = [
     "SchedulerConfig",
     "LossConfig",
     "LoggingConfig",
+    "check_kwargs",
+    "check_type",
     "from_dict",
+    "unknown_key",
     "load_config",
     "load_yaml",
     "apply_overrides",
@@ -51,10 +52,6 @@ __all__ = [
     "SCHEDULERS",
     "LOSSES",
 ]
-
-
-class ConfigError(ValueError):
-    """A config that cannot be used; the message names the key, what was expected and got."""
 
 
 # Names accepted in configs: the lab's one registry (fit, sweeps and reports read it too).
@@ -194,169 +191,6 @@ class Config:
         return out
 
 
-# Sections whose extra keys are collected into ``kwargs`` (checked later by signature).
-_OPEN_SECTIONS: dict[type, tuple[str, ...]] = {
-    ModelConfig: ("name",),
-    OptimizerConfig: ("name", "lr"),
-    SchedulerConfig: ("name", "interval"),
-    LossConfig: ("name",),
-}
-
-
-# ----------------------------------------------------------------------------- type checks
-
-
-def _type_name(tp: Any) -> str:
-    origin = typing.get_origin(tp)
-    if tp is type(None):
-        return "null"
-    if origin in (Union, types.UnionType):
-        if set(typing.get_args(tp)) == {int, float}:
-            return "a number"
-        return " or ".join(_type_name(a) for a in typing.get_args(tp))
-    if origin is list:
-        (arg,) = typing.get_args(tp) or (Any,)
-        return f"a list of {_type_name(arg)}" if arg is not Any else "a list"
-    if origin is dict:
-        return "a mapping"
-    if origin in (tuple, abc.Sequence):
-        args = [a for a in typing.get_args(tp) if a is not Ellipsis]
-        return f"a list of {_type_name(args[0])}" if args else "a list"
-    if tp is float:
-        return "a number"
-    if tp is int:
-        return "an integer"
-    if tp is bool:
-        return "true/false"
-    if tp is str:
-        return "a string"
-    if dataclasses.is_dataclass(tp):
-        return "a mapping"
-    return getattr(tp, "__name__", str(tp))
-
-
-def _describe(value: Any) -> str:
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text} ({type(value).__name__})"
-
-
-def _shape_of(tp: Any) -> str:
-    """"mapping", "list" or "scalar": what a YAML value of type ``tp`` looks like."""
-    origin = typing.get_origin(tp) or tp
-    if origin is dict or (dataclasses.is_dataclass(tp) and isinstance(tp, type)):
-        return "mapping"
-    if origin in (list, tuple, abc.Sequence):
-        return "list"
-    return "scalar"
-
-
-def check_type(value: Any, tp: Any, where: str) -> Any:
-    """Check ``value`` against a type hint and return it (ints widened to float where asked)."""
-    if tp is Any or tp is inspect.Parameter.empty:
-        return value
-    origin = typing.get_origin(tp)
-    if origin in (Union, types.UnionType):
-        errors: list[tuple[Any, ConfigError]] = []
-        for arg in typing.get_args(tp):
-            try:
-                return check_type(value, arg, where)
-            except ConfigError as exc:
-                errors.append((arg, exc))
-        # One alternative of the value's own shape (a mapping for a section, a list for a
-        # list): its error says what inside is wrong (``seeds[0]``, a missing key).
-        shape = _shape_of(type(value))
-        same_shape = [exc for arg, exc in errors if shape != "scalar" and _shape_of(arg) == shape]
-        if len(same_shape) == 1:
-            raise same_shape[0]
-        raise ConfigError(f"{where}: expected {_type_name(tp)}, got {_describe(value)}")
-    if tp is type(None):
-        if value is None:
-            return None
-        raise ConfigError(f"{where}: expected null, got {_describe(value)}")
-    if origin is typing.Literal:
-        choices = typing.get_args(tp)
-        if value in choices:
-            return value
-        raise ConfigError(f"{where}: expected one of {', '.join(map(str, choices))}, got {value!r}")
-    if origin in (list, tuple, abc.Sequence) or tp in (list, tuple):
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where}: expected {_type_name(tp)}, got {_describe(value)}")
-        args = [a for a in typing.get_args(tp) if a is not Ellipsis]
-        if not args:
-            return list(value)
-        return [check_type(v, args[0], f"{where}[{i}]") for i, v in enumerate(value)]
-    if origin is dict or tp is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping, got {_describe(value)}")
-        return dict(value)
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"{where}: expected true/false, got {_describe(value)}")
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise ConfigError(f"{where}: expected an integer, got {_describe(value)}")
-    if tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise ConfigError(f"{where}: expected a number, got {_describe(value)}")
-    if tp is str:
-        if isinstance(value, str):
-            return value
-        raise ConfigError(f"{where}: expected a string, got {_describe(value)}")
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        return from_dict(tp, value, where)
-    if isinstance(tp, type) and not isinstance(value, tp):
-        raise ConfigError(f"{where}: expected {_type_name(tp)}, got {_describe(value)}")
-    return value
-
-
-def unknown_key(key: str, allowed: list[str], where: str) -> ConfigError:
-    """The error for a key that is not in the schema: suggests the closest and lists them all."""
-    place = f"in {where}" if where else "at top level"
-    close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return ConfigError(f"unknown key {key!r} {place}{hint}; allowed: {', '.join(sorted(allowed))}")
-
-
-def from_dict(cls: type, data: Any, where: str = "") -> Any:
-    """Build dataclass ``cls`` from a mapping, checking keys and types recursively."""
-    if cls in _OPEN_SECTIONS and isinstance(data, str):
-        data = {"name": data}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where or 'config'}: expected a mapping, got {_describe(data)}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "kwargs"}
-    open_keys = cls in _OPEN_SECTIONS
-    values: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    for key, value in data.items():
-        if not isinstance(key, str):
-            raise ConfigError(f"{where or 'config'}: keys must be strings, got {key!r}")
-        sub = f"{where}.{key}" if where else key
-        if key in fields:
-            values[key] = check_type(value, hints[key], sub)
-        elif open_keys:
-            extra[key] = value
-        else:
-            raise unknown_key(key, list(fields), where)
-    missing = [
-        name
-        for name, f in fields.items()
-        if name not in values
-        and f.default is dataclasses.MISSING
-        and f.default_factory is dataclasses.MISSING
-    ]
-    if missing:
-        raise ConfigError(f"{where or 'config'}: missing required key {missing[0]!r}")
-    if open_keys:
-        values["kwargs"] = extra
-    return cls(**values)
-
-
 # ----------------------------------------------------------------------------- loading
 
 
@@ -473,7 +307,7 @@ def set_dotted(data: dict[str, Any], key: str | list[str], value: Any,
             child = {"name": child}
         elif not isinstance(child, dict):
             raise ConfigError(f"{where} {dotted!r}: {'.'.join(path[: i + 1])} is "
-                              f"{_describe(child)}, not a section")
+                              f"{describe(child)}, not a section")
         node[part] = child
         node = child
     node[path[-1]] = copy.deepcopy(value)
@@ -502,72 +336,6 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
         check_dotted_key(path, "--set")
         set_dotted(out, path, value, "--set")
     return out
-
-
-# ----------------------------------------------------------------------------- signatures
-
-
-def _signature_params(fn: Any) -> tuple[dict[str, inspect.Parameter], bool]:
-    """Keyword parameters of ``fn`` (a class: its ``__init__``), and whether it has ``**kw``."""
-    target = fn.__init__ if inspect.isclass(fn) else fn
-    sig = inspect.signature(target)
-    params = {}
-    var_kw = False
-    for i, (name, p) in enumerate(sig.parameters.items()):
-        if name == "self" or (inspect.isclass(fn) and i == 0):
-            continue
-        if p.kind is p.VAR_KEYWORD:
-            var_kw = True
-        elif p.kind is not p.VAR_POSITIONAL:
-            params[name] = p
-    return params, var_kw
-
-
-def check_kwargs(
-    kwargs: dict[str, Any], fn: Any, where: str, *, skip: tuple[str, ...] = (), label: str = ""
-) -> dict[str, Any]:
-    """Check config kwargs against ``fn``'s signature: unknown names list the allowed ones.
-
-    ``where`` is the config section (``model``); ``label`` what it configures (``mlp``).
-    """
-    params, var_kw = _signature_params(fn)
-    allowed = [n for n in params if n not in skip]
-    try:
-        hints = typing.get_type_hints(fn.__init__ if inspect.isclass(fn) else fn)
-    except Exception:  # unresolved forward references: skip type checks, keep name checks
-        hints = {}
-    out = {}
-    for key, value in kwargs.items():
-        if key not in allowed:
-            if var_kw:
-                out[key] = value
-                continue
-            raise unknown_key(key, allowed, f"{where} ({label})" if label else where)
-        tp = hints.get(key, Any)
-        out[key] = _check_arg(value, tp, f"{where}.{key}")
-    return out
-
-
-def _check_arg(value: Any, tp: Any, where: str) -> Any:
-    """Like ``check_type`` but lenient where YAML cannot express the hint (tuples, callables)."""
-    origin = typing.get_origin(tp)
-    if origin is tuple or tp is tuple:
-        if isinstance(value, (list, tuple)):
-            return tuple(value)
-    if origin is abc.Sequence and isinstance(value, (list, tuple)):
-        return check_type(list(value), tp, where)
-    if origin in (Union, types.UnionType):
-        args = typing.get_args(tp)
-        if any(typing.get_origin(a) is tuple or a is tuple for a in args) and isinstance(
-            value, (list, tuple)
-        ):
-            return tuple(value)
-    try:
-        return check_type(value, tp, where)
-    except ConfigError:
-        raise
-    except Exception:  # a hint we cannot check (a callable, a Module): accept the value
-        return value
 
 
 def resolve_optimizer(name: str) -> Any:

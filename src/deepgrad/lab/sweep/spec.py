@@ -234,7 +234,7 @@ def _where(source: Path | None, key: str) -> str:
 def _unknown(key: str, allowed: tuple[str, ...] | list[str], where: str) -> SweepError:
     """The config validator's unknown-key message (closest match, allowed keys), as a
     SweepError."""
-    from deepgrad.lab.config import unknown_key
+    from deepgrad.lab.validator import unknown_key
 
     return SweepError(str(unknown_key(key, list(allowed), where)))
 
@@ -363,11 +363,11 @@ def _parse_params(value: Any, where: str) -> dict[str, Distribution]:
 
 def _checked(cls: type, value: Any, where: str, source: Path | None) -> Any:
     """``value`` read by the config validator into schema ``cls``; its errors as SweepErrors."""
-    from deepgrad.lab import config as cfg
+    from deepgrad.lab.validator import ConfigError, from_dict
 
     try:
-        return cfg.from_dict(cls, value, where)
-    except cfg.ConfigError as exc:
+        return from_dict(cls, value, where)
+    except ConfigError as exc:
         raise SweepError(f"{source}: {exc}" if source is not None else str(exc)) from None
 
 
