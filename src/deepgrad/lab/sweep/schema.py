@@ -16,6 +16,18 @@ from typing import Any
 DEFAULT_TRAINER = "deepgrad.lab.experiment:train"
 
 
+class SweepError(ValueError):
+    """A sweep file that cannot be used; the message names the file, the key and the fix."""
+
+
+def unknown(key: str, allowed: tuple[str, ...] | list[str], where: str) -> SweepError:
+    """The config validator's unknown-key message (closest match, allowed keys), as a
+    SweepError."""
+    from deepgrad.lab.validator import unknown_key
+
+    return SweepError(str(unknown_key(key, list(allowed), where)))
+
+
 @dataclass
 class PrunerSection:
     """``pruner: {name: median, n_startup_trials: 2, n_warmup_steps: 1}``."""
