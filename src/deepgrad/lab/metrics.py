@@ -9,6 +9,9 @@ accepted and read without copying (the array they view).
 Classification scores become labels by ``argmax`` over classes; a single
 score per sample is a binary logit, positive above ``threshold`` (0 for
 logits; pass 0.5 for probabilities).
+
+Looking a metric up by name, with the direction it improves in, is the
+registry's job: ``deepgrad.lab.registry.get_metric("top3_accuracy")``.
 """
 
 from __future__ import annotations
@@ -189,16 +192,3 @@ def psnr_per_sample(output: Any, target: Any, data_range: float = 1.0) -> np.nda
 def psnr(output: Any, target: Any, data_range: float = 1.0) -> float:
     """Mean over samples of the per-sample PSNR in dB (inf for a perfect reconstruction)."""
     return float(psnr_per_sample(output, target, data_range).mean())
-
-
-# -------------------------------------------------------------- lookup by name
-def get_metric(spec: str | Metric) -> tuple[str, Metric]:
-    """``(name, fn)`` for a metric name ("accuracy", "top3_accuracy", "f1", "psnr"...)
-    or a callable; the names and their directions live in ``deepgrad.lab.registry``."""
-    from .registry import UnknownName, metric
-
-    try:
-        found = metric(spec)
-    except UnknownName as error:
-        raise ValueError(f"get_metric: {error}") from None
-    return found.name, found.fn

@@ -37,6 +37,7 @@ __all__ = [
     "optimizer_class",
     "scheduler_class",
     "metric",
+    "get_metric",
     "register_metric",
     "direction",
     "monitor_direction",
@@ -225,6 +226,12 @@ def metric(spec: str | M.Metric) -> MetricSpec:
                           f"{aliases} or 'top<k>_accuracy', or pass a callable "
                           "(output, target) -> float")
     return found
+
+
+def get_metric(spec: str | M.Metric) -> tuple[str, M.Metric]:
+    """``(name, fn)`` for a metric name or a callable (``metric(spec)`` without the rest)."""
+    found = metric(spec)
+    return found.name, found.fn
 
 
 def register_metric(name: str, fn: M.Metric, direction: Direction,
