@@ -414,24 +414,25 @@ def validate(config: Config, *, deep: bool = True) -> Config:
         except registry.UnknownName as exc:
             raise ConfigError(f"metrics[{i}]: {exc}") from None
     if deep:
-        cls = resolve_optimizer(config.optimizer.name)
-        config.optimizer.kwargs = check_kwargs(
-            config.optimizer.kwargs,
-            cls,
-            "optimizer",
-            skip=("params", "lr"),
-            label=config.optimizer.name,
-        )
+        config.optimizer.kwargs = optimizer_args(config)[1]
         if config.scheduler is not None:
-            scls = resolve_scheduler(config.scheduler.name)
-            config.scheduler.kwargs = check_kwargs(
-                config.scheduler.kwargs,
-                scls,
-                "scheduler",
-                skip=("optimizer",),
-                label=config.scheduler.name,
-            )
+            config.scheduler.kwargs = scheduler_args(config)[1]
     return config
+
+
+def optimizer_args(config: Config) -> tuple[Any, dict[str, Any]]:
+    """The optimizer class the config names and its checked keyword arguments."""
+    cls = resolve_optimizer(config.optimizer.name)
+    return cls, check_kwargs(config.optimizer.kwargs, cls, "optimizer", skip=("params", "lr"),
+                             label=config.optimizer.name)
+
+
+def scheduler_args(config: Config) -> tuple[Any, dict[str, Any]]:
+    """The scheduler class the config names and its checked keyword arguments."""
+    assert config.scheduler is not None
+    cls = resolve_scheduler(config.scheduler.name)
+    return cls, check_kwargs(config.scheduler.kwargs, cls, "scheduler", skip=("optimizer",),
+                             label=config.scheduler.name)
 
 
 def load_config(

@@ -32,9 +32,9 @@ from .config import (
     ConfigError,
     check_kwargs,
     load_config,
+    optimizer_args,
     resolve_loss,
-    resolve_optimizer,
-    resolve_scheduler,
+    scheduler_args,
 )
 from .fingerprint import CheckpointMismatch, check_fingerprint, model_fingerprint
 from .run_folder import RunFolder
@@ -304,14 +304,7 @@ def build_datasets(config: Config) -> tuple[Any, Any, Any, list[str]]:
 
 def build_optimizer(config: Config, model: Any) -> Any:
     """The optimizer over the model's parameters."""
-    cls = resolve_optimizer(config.optimizer.name)
-    kwargs = check_kwargs(
-        config.optimizer.kwargs,
-        cls,
-        "optimizer",
-        skip=("params", "lr"),
-        label=config.optimizer.name,
-    )
+    cls, kwargs = optimizer_args(config)
     try:
         return cls(model.parameters(), lr=config.optimizer.lr, **kwargs)
     except (TypeError, ValueError) as exc:
@@ -322,10 +315,7 @@ def build_scheduler(config: Config, optimizer: Any, steps_per_epoch: int) -> Any
     """The learning-rate scheduler, or None. ``OneCycleLR`` gets its step counts filled in."""
     if config.scheduler is None:
         return None
-    cls = resolve_scheduler(config.scheduler.name)
-    kwargs = check_kwargs(
-        config.scheduler.kwargs, cls, "scheduler", skip=("optimizer",), label=config.scheduler.name
-    )
+    cls, kwargs = scheduler_args(config)
     params = inspect.signature(cls.__init__).parameters
     if "total_steps" in params and "total_steps" not in kwargs and "epochs" not in kwargs:
         kwargs["total_steps"] = max(config.epochs * steps_per_epoch, 1)
