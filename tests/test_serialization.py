@@ -262,3 +262,43 @@ def test_load_errors_for_paths(tmp_path: Path) -> None:
         deepgrad.load(tmp_path)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         deepgrad.save({"w": np.ones(1)}, tmp_path / "no" / "such" / "dir.safetensors")
+
+
+# ---- hardening: the CRC covers the header too -------------------------------------------------
+def _checkpoint_bytes() -> bytes:
+    return deepgrad.serialization._bytes_of(
+        {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "step": 3})
+
+
+def test_a_changed_dtype_in_the_header_is_refused_not_loaded_as_other_numbers() -> None:
+    data = _checkpoint_bytes()
+    assert data.count(b'"F32"') == 1
+    edited = data.replace(b'"F32"', b'"I32"')  # same size: the framing still adds up
+    with pytest.raises(deepgrad.serialization.CheckpointError,
+                       match=r"header \(dtypes, shapes, offsets or format tag\) fails"):
+        deepgrad.load(io.BytesIO(edited))
+
+
+def test_a_changed_shape_in_the_header_is_refused() -> None:
+    data = _checkpoint_bytes()
+    edited = data.replace(b'"shape":[2,3]', b'"shape":[3,2]')
+    assert edited != data
+    with pytest.raises(deepgrad.serialization.CheckpointError, match="fails its CRC-32"):
+        deepgrad.load(io.BytesIO(edited))
+
+
+def test_an_edited_format_tag_does_not_switch_the_checks_off() -> None:
+    data = _checkpoint_bytes()
+    tag = deepgrad.serialization.FORMAT.encode()
+    edited = data.replace(tag, tag[:-1] + b"X")
+    with pytest.raises(deepgrad.serialization.CheckpointError, match="format tag"):
+        deepgrad.load(io.BytesIO(edited))
+
+
+def test_a_sealed_checkpoint_is_still_a_plain_safetensors_file(tmp_path: Path) -> None:
+    from safetensors.numpy import load_file
+
+    path = tmp_path / "c.safetensors"
+    deepgrad.save({"w": np.arange(6, dtype=np.float32)}, path)
+    np.testing.assert_array_equal(load_file(str(path))["w"], np.arange(6, dtype=np.float32))
+    assert deepgrad.load(path)["w"].dtype == np.float32

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 import deepgrad as dg
-from deepgrad.viz import render_svg, to_dot
+from deepgrad.lab.plots import graph_svg  # DOT -> SVG: Graphviz, else the built-in drawing
+from deepgrad.viz import to_dot
 
 
 def closed_forms(t: np.ndarray) -> list[np.ndarray]:
@@ -49,8 +50,8 @@ def main(out_dir: Path) -> None:
         print(f"order {k}: max |autograd - closed form| = {error:.1e}; graph of {nodes} nodes")
         assert error < 1e-12
         small = dg.tensor([0.5], requires_grad=True)  # the same graph on one number, to draw
-        svg = render_svg(to_dot(derivatives(small, k)[-1], {"x": small},
-                                name=f"tanh_grad_{k}"))
+        svg = graph_svg(to_dot(derivatives(small, k)[-1], {"x": small},
+                               name=f"tanh_grad_{k}"))
         (out_dir / f"tanh_grad_{k}.svg").write_text(svg, encoding="utf-8")
 
     import matplotlib

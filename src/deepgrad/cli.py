@@ -31,8 +31,18 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     types: list[type[BaseException]] = [UserError]
     try:
         from deepgrad.lab.config import ConfigError
+        from deepgrad.lab.fingerprint import CheckpointMismatch
+        from deepgrad.lab.fit import DataMismatch
+        from deepgrad.lab.process import FolderBusy
+        from deepgrad.lab.registry import UnknownName
 
-        types.append(ConfigError)
+        types += [ConfigError, CheckpointMismatch, DataMismatch, FolderBusy, UnknownName]
+    except ImportError:
+        pass
+    try:
+        from deepgrad.serialization import CheckpointError
+
+        types.append(CheckpointError)  # a corrupt, truncated or pickled checkpoint
     except ImportError:
         pass
     try:
@@ -42,6 +52,30 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     except ImportError:
         pass
     return tuple(types)
+
+
+#: errno values that mean "the disk (or the user's quota, or a size limit) is full".
+_NO_SPACE = ("ENOSPC", "EDQUOT", "EFBIG")
+_NOT_WRITABLE = ("EACCES", "EPERM", "EROFS")
+
+
+def _os_mistake(exc: BaseException) -> str | None:
+    """A one-line message for an OS error the user can fix (full disk, unwritable or
+    missing path), or None for one that is a bug."""
+    import errno
+
+    if not isinstance(exc, OSError) or exc.errno is None:
+        return None
+    code = errno.errorcode.get(exc.errno, "")
+    where = f" {exc.filename}" if exc.filename else ""
+    if code in _NO_SPACE:
+        return (f"no space left writing{where} ({exc.strerror}); free some space or give "
+                "--out a folder on another disk")
+    if code in _NOT_WRITABLE:
+        return f"cannot write{where} ({exc.strerror}); check the permissions or give --out"
+    if isinstance(exc, FileNotFoundError | NotADirectoryError | IsADirectoryError):
+        return _one_line(exc) if not exc.filename else f"{exc.strerror}:{where}"
+    return None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -62,12 +96,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     from deepgrad.lab.experiment import SAMPLE_TO_FULL, train
 
     if args.resume:
-        if args.target or args.set or args.epochs is not None or args.data_dir:
+        if (args.target or args.set or args.epochs is not None or args.data_dir
+                or args.checkpoint_every is not None):
             raise UserError(
                 "--resume RUN continues a run with its own config; drop the other options"
             )
-        run_dir = train({}, resume=_existing_run(args.resume), quiet=args.quiet or None,
-                        distributed=args.distributed)
+        try:
+            run_dir = train({}, resume=_existing_run(args.resume), quiet=args.quiet or None,
+                            distributed=args.distributed)
+        except KeyboardInterrupt as stop:
+            print(f"deepgrad: interrupted; continue with: deepgrad train --resume "
+                  f"{args.resume}", file=sys.stderr)
+            return _interrupted_status(stop)
         return _after_train(run_dir, args)
     if not args.target:
         raise UserError("train: give a model name or a config file (deepgrad train --help)")
@@ -76,6 +116,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         overrides.append(f"epochs={args.epochs}")
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
+    if args.checkpoint_every is not None:
+        overrides.append(f"logging.checkpoint_steps={args.checkpoint_every}")
     if args.name:
         overrides.append(f"name={args.name}")
     config = load_config(args.target, overrides)
@@ -87,6 +129,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         config.data.name = SAMPLE_TO_FULL.get(config.data.name, config.data.name)
     if args.out:
         config.logging.out = args.out
+    _check_writable(Path(config.logging.out), "--out" if args.out else "logging.out")
     if args.quiet:
         config.logging.progress = False
     import time
@@ -94,24 +137,42 @@ def cmd_train(args: argparse.Namespace) -> int:
     started = time.time()
     try:
         run_dir = train(config, distributed=args.distributed)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         stopped = _latest_run(Path(config.logging.out), config.run_name, started)
-        hint = f"; continue with: deepgrad train --resume {stopped}" if stopped else ""
+        hint = (f"; continue with: deepgrad train --resume {stopped}" if stopped
+                else "; no checkpoint had been written yet")
         print(f"deepgrad: interrupted{hint}", file=sys.stderr)
-        return 130
+        return _interrupted_status(stop)
     return _after_train(run_dir, args)
+
+
+def _interrupted_status(stop: BaseException) -> int:
+    """128 + the signal: 143 for SIGTERM (``kill PID``), 130 for Ctrl-C."""
+    return 143 if "SIGTERM" in str(stop) else 130
+
+
+def _check_writable(folder: Path, what: str) -> None:
+    """Refuse an output folder that cannot be made or written, before any training."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise UserError(f"{what} {folder}: cannot write there ({error.strerror or error})"
+                        ) from None
 
 
 def _latest_run(root: Path, name: str, since: float) -> Path | None:
     """The run folder of ``name`` made since ``since`` that has a checkpoint to resume from."""
+    from deepgrad.lab.run_folder import RunFolder
+
     if not root.is_dir():
         return None
     candidates = sorted(
-        (
-            p
-            for p in root.glob(f"{name}-*")
-            if p.stat().st_ctime >= since - 1 and (p / "checkpoints" / "last.safetensors").is_file()
-        ),
+        (p for p in root.glob(f"{name}-*")
+         if p.stat().st_ctime >= since - 1 and RunFolder(p).checkpoint_files()),
         key=lambda p: p.stat().st_mtime,
     )
     return candidates[-1] if candidates else None
@@ -139,6 +200,10 @@ def _after_train(run_dir: Path, args: argparse.Namespace) -> int:
     if wall is not None:
         parts.append(f"{wall:.1f} s")
     print(f"{run_dir}: {', '.join(parts) if parts else summary.get('status', 'done')}")
+    if summary.get("status") == "failed":
+        print(f"deepgrad: training failed: {summary.get('error') or 'see the log above'}",
+              file=sys.stderr)
+        return 1
     if args.report:
         import importlib
 
@@ -153,11 +218,13 @@ def _after_train(run_dir: Path, args: argparse.Namespace) -> int:
 
 
 def _existing_run(text: str) -> Path:
+    from deepgrad.lab.run_folder import RunFolder
+
     path = Path(text).expanduser()
     if not path.is_dir():
         raise UserError(f"{text}: no such run folder")
-    if not (path / "config.yaml").is_file():
-        raise UserError(f"{text}: not a run folder (no config.yaml)")
+    if not RunFolder(path).config.is_file():
+        raise UserError(f"{text}: not a run folder (no {RunFolder.CONFIG})")
     return path
 
 
@@ -200,7 +267,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not runs:
         print(f"no runs in {root}")
         return 0
-    rows = [_run_row(run) for run in runs]
+    rows = []
+    for run in runs:
+        rows.append(_run_row(run))
+        for problem in run.problems:  # a damaged file: named, and the listing goes on
+            print(f"deepgrad: warning: {problem}", file=sys.stderr)
     if args.last:
         rows = rows[-args.last :]
     print(
@@ -227,7 +298,8 @@ def _run_row(run: Any) -> dict[str, str]:
     final = dict(summary.get("final", {}) or {})
     epochs = summary.get("epochs_completed", "-")
     wall = summary.get("wall_time")
-    if summary.get("status") == "running":  # summary.json is rewritten at the end: read the log
+    if summary.get("status") in (None, "running"):
+        # summary.json is rewritten at the end (or is missing or damaged): read the log
         records = run.epochs or []
         if records:
             final.update(records[-1])
@@ -393,6 +465,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--data-dir", metavar="DIR", help="folder holding the full datasets")
     p.add_argument("--out", metavar="DIR", help="folder for run folders (default: runs)")
     p.add_argument("--resume", metavar="RUN", help="continue a stopped run folder")
+    p.add_argument("--checkpoint-every", type=int, metavar="STEPS",
+                   help="write the resumable `last` checkpoint every STEPS steps (default: "
+                   "about every 30 s of training; 0: only at epoch ends)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--report", action="store_true", help="write the run's HTML report afterwards")
     p.add_argument("--distributed", action="store_true",
@@ -526,6 +601,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         if isinstance(exc, _user_errors()):
             print(f"deepgrad: error: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_USER
+        mistake = _os_mistake(exc)
+        if mistake is not None:
+            print(f"deepgrad: error: {mistake}", file=sys.stderr)
             return EXIT_USER
         message = textwrap.shorten(f"{type(exc).__name__}: {exc}", 300)
         print(

@@ -4,8 +4,9 @@ A checkpoint is one safetensors file. Arrays (and tensors) are its tensors, name
 by their path in the object (``conv1.weight``, ``state.0.exp_avg``), so a model's
 state dict is a plain safetensors file any tool can read. Everything else (the
 nesting of dicts/lists/tuples, int keys, numbers, strings, bools, None) is JSON
-in the file's ``__metadata__``, with a CRC-32 of every array so that a corrupted
-byte is caught, not loaded. Writes are atomic: a temporary file in the same
+in the file's ``__metadata__``, with a CRC-32 of every array and one of the
+header itself (dtypes, shapes, offsets, format tag), so that a corrupted byte
+is caught, not loaded. Writes are atomic: a temporary file in the same
 folder, fsync, then rename, so a crash never leaves half a checkpoint.
 
 Unpickling a file can run arbitrary code, so ``load`` refuses PyTorch ``.pt``
@@ -30,13 +31,13 @@ import json
 import math
 import os
 import struct
-import tempfile
 import zlib
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
+from deepgrad.atomic import atomic_write_bytes
 from deepgrad.tensor import Tensor
 
 FORMAT = "deepgrad.checkpoint.v1"
@@ -165,16 +166,6 @@ def _decode(node: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
     raise CheckpointError(f"{where}: unknown entry {str(node)[:80]!r} in the metadata")
 
 
-def _file_mode(path: str) -> int:
-    """The mode a plain ``open(path, "wb")`` would give: the old file's, else 0666 & ~umask."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 # ---- writing ---------------------------------------------------------------------------
 def save(obj: Any, f: PathLike | Any) -> None:
     """Write ``obj`` (a state dict, an optimizer state dict, or nested dicts/lists of
@@ -189,7 +180,7 @@ def save(obj: Any, f: PathLike | Any) -> None:
     structure = json.dumps(tree, separators=(",", ":"))
     metadata = {"format": FORMAT, "structure": structure,
                 "structure_crc32": str(zlib.crc32(structure.encode()))}
-    payload = st.save(encoder.arrays, metadata=metadata)
+    payload = _seal(st.save(encoder.arrays, metadata=metadata))
     if hasattr(f, "write"):
         f.write(payload)
         return
@@ -197,35 +188,37 @@ def save(obj: Any, f: PathLike | Any) -> None:
 
 
 def write_atomic(f: PathLike, payload: bytes, op: str = "write") -> None:
-    """Write ``payload`` to the path ``f`` atomically: a temporary file in the same folder,
-    flushed to disk, then renamed over ``f``, so a reader (or a crash) never sees half a file.
-    ``op`` names the caller in the error for a missing folder."""
+    """Write ``payload`` to the path ``f`` through the package's one atomic writer
+    (``deepgrad.atomic``); ``op`` names the caller in the error for a missing folder."""
     path = os.fspath(f)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{op}: the folder {folder!r} for {path!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + "-", dir=folder)
-    try:
-        os.chmod(tmp, _file_mode(path))  # mkstemp makes 0600 files; keep the usual mode
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(dir_fd)
+    atomic_write_bytes(path, payload)
+
+
+def _header_crc(header: dict[str, Any]) -> str:
+    """CRC-32 of everything in a safetensors header but the seal itself: every tensor's
+    dtype, shape and offsets, and the metadata (format tag, structure)."""
+    meta = {k: v for k, v in (header.get("__metadata__") or {}).items() if k != "header_crc32"}
+    entries = {k: v for k, v in header.items() if k != "__metadata__"}
+    text = json.dumps({"metadata": meta, "tensors": entries}, sort_keys=True,
+                      separators=(",", ":"))
+    return str(zlib.crc32(text.encode()))
+
+
+def _seal(payload: bytes) -> bytes:
+    """Add ``header_crc32`` to a safetensors payload's metadata: without it one changed byte
+    of a dtype (F32 -> I32) loaded silently wrong values, and an edited format tag turned
+    every CRC check off. The data section is kept byte for byte; the header is rewritten
+    (space-padded to 8 bytes, as safetensors writes it) and its offsets, relative to the
+    data section, stay valid."""
+    (size,) = struct.unpack("<Q", payload[:8])
+    header = json.loads(payload[8:8 + size])
+    header.setdefault("__metadata__", {})["header_crc32"] = _header_crc(header)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + payload[8 + size:]
 
 
 # ---- reading -------------------------------------------------------------------------------
@@ -312,10 +305,15 @@ def load(f: PathLike | Any, map_location: Any = None, weights_only: Any = None,
                               f"({type(error).__name__}: {error}). Re-save it, or restore it "
                               f"from a backup.") from None
     header_size = struct.unpack("<Q", data[:8])[0]
-    metadata = json.loads(data[8:8 + header_size]).get("__metadata__") or {}
+    header = json.loads(data[8:8 + header_size])
+    metadata = header.get("__metadata__") or {}
+    sealed = "header_crc32" in metadata
+    if metadata.get("format") != FORMAT and (sealed or "structure_crc32" in metadata):
+        raise CheckpointError(f"load: {name} is corrupted: it has deepgrad's checksums but the "
+                              f"format tag {metadata.get('format')!r}, not {FORMAT!r}. Re-save "
+                              f"it, or restore it from a backup.")
     if metadata.get("format") != FORMAT:
         # A foreign safetensors file: its tensors, in the order of their offsets.
-        header = json.loads(data[8:8 + header_size])
         order = sorted((k for k in header if k != "__metadata__"),
                        key=lambda k: header[k]["data_offsets"][0])
         return OrderedDict((k, arrays[k]) for k in order)
@@ -323,6 +321,10 @@ def load(f: PathLike | Any, map_location: Any = None, weights_only: Any = None,
     if str(zlib.crc32(structure.encode())) != metadata.get("structure_crc32"):
         raise CheckpointError(f"load: {name} is corrupted: its structure metadata fails its "
                               f"CRC-32 check. Re-save it, or restore it from a backup.")
+    if sealed and metadata["header_crc32"] != _header_crc(header):
+        raise CheckpointError(f"load: {name} is corrupted: its header (dtypes, shapes, offsets "
+                              f"or format tag) fails its CRC-32 check. Re-save it, or restore "
+                              f"it from a backup.")
     try:
         tree = json.loads(structure)
     except (KeyError, json.JSONDecodeError) as error:

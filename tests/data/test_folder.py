@@ -151,3 +151,24 @@ def test_decoding_in_worker_processes_matches_serial(isolated: Path, monkeypatch
     names_b, parallel = image_tree._decode_all(source, "RGB", workers=2)
     assert names_a == names_b
     np.testing.assert_array_equal(serial, parallel)
+
+
+def test_the_cache_sees_a_file_moved_to_another_class(isolated: Path, files) -> None:
+    source = _write_dir(isolated / "tree", files)
+    before = ImageFolder(source, split="train")  # decodes and caches
+    assert before.targets.tolist() == [0, 0, 0, 1, 1, 1]
+    # a rename keeps every size and mtime: only the file list tells
+    (source / "train/cat/0.png").rename(source / "train/dog/9.png")
+    after = ImageFolder(source, split="train")
+    assert after.targets.tolist() == [0, 0, 1, 1, 1, 1]
+    assert "train/dog/9.png" in after.files and "train/cat/0.png" not in after.files
+
+
+def test_the_cache_sees_a_renamed_class(isolated: Path, files) -> None:
+    source = _write_dir(isolated / "tree", files)
+    assert ImageFolder(source, split="train").classes == ["cat", "dog"]
+    for split in ("train", "test"):
+        (source / split / "cat").rename(source / split / "kitten")
+    again = ImageFolder(source, split="train")
+    assert again.classes == ["dog", "kitten"]
+    assert again.targets.tolist() == [0, 0, 0, 1, 1, 1]  # dog first now

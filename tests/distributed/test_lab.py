@@ -105,3 +105,39 @@ def test_kill_a_rank_then_resume_bit_identical(tmp_path: Path, config: Path) -> 
     assert resumed.keys() == reference.keys()
     for key, value in reference.items():
         np.testing.assert_array_equal(resumed[key], value, err_msg=key)
+
+
+FIT_SCRIPT = """\
+import sys
+import numpy as np
+import deepgrad as dg
+import deepgrad.distributed as dist
+from deepgrad import nn
+from deepgrad.lab import fit
+
+rng = np.random.default_rng(0)  # the same data on every rank; the sampler shards it
+x = rng.standard_normal((256, 8)).astype(np.float32)
+y = (x[:, 0] + x[:, 1] > 0).astype(np.int64)
+dg.manual_seed(0)
+model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))
+start = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
+np.save(sys.argv[1] + f"/start{dist.get_rank() if dist.is_initialized() else 0}.npy", start)
+fit(model, (x, y), loss="cross_entropy", optimizer="sgd", epochs=2, batch_size=32, seed=0,
+    distributed=True, verbose=0)
+weights = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
+np.save(sys.argv[1] + f"/rank{dist.get_rank()}.npy", weights)
+"""
+
+
+def test_fit_distributed_keeps_the_ranks_in_step(tmp_path: Path) -> None:
+    """Each rank trains on its own shard; only averaged gradients keep their weights equal
+    (without the DDP wrapper in the training step they drift apart)."""
+    script = tmp_path / "fit_ddp.py"
+    script.write_text(FIT_SCRIPT)
+    command = mpirun_command(2, sys.executable, str(script), str(tmp_path))
+    result = subprocess.run(command, capture_output=True, text=True, env=mpi_env(), cwd=ROOT,
+                            timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rank0, rank1 = np.load(tmp_path / "rank0.npy"), np.load(tmp_path / "rank1.npy")
+    assert np.array_equal(rank0, rank1)
+    assert not np.allclose(rank0, np.load(tmp_path / "start0.npy"))  # training happened

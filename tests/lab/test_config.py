@@ -182,3 +182,49 @@ def test_transforms_are_built_from_names() -> None:
         build_transform(["Flip"], "data.transforms.train")
     with pytest.raises(ConfigError, match=r"unknown key 'prob' in data.transforms.train\[0\]"):
         build_transform([{"RandomHorizontalFlip": {"prob": 0.5}}], "data.transforms.train")
+
+
+# ---- hardening: numbers as YAML 1.2 reads them, val_split in range ------------------------
+@pytest.mark.parametrize(("text", "value"), [("1e-3", 1e-3), ("1E-4", 1e-4), ("5e2", 500.0),
+                                             ("1.0e5", 1e5), ("0.01", 0.01)])
+def test_exponent_numbers_in_a_config_file_are_numbers(tmp_path: Path, text: str,
+                                                       value: float) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(f"model: mlp\ndata: {{name: mnist-sample}}\noptimizer: {{name: adam, "
+                    f"lr: {text}}}\n")
+    config = load_config(path)
+    assert config.optimizer.lr == pytest.approx(value)
+    assert load_config(minimal(), [f"optimizer.lr={text}"]).optimizer.lr == pytest.approx(value)
+
+
+def test_a_quoted_exponent_stays_a_string_and_is_refused_as_one(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("model: mlp\ndata: {name: mnist-sample}\noptimizer: {lr: '1e-3'}\n")
+    with pytest.raises(ConfigError, match=r"optimizer.lr: expected a number, got '1e-3'"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("bad", [1.0, 1.5, -0.1, -3, 2.0])
+def test_val_split_outside_the_unit_interval_is_refused(bad: float) -> None:
+    with pytest.raises(ConfigError, match=r"data.val_split: a (fraction must be in \(0, 1\)|"
+                                          r"count must be >= 0)"):
+        load_config({"model": "mlp", "data": {"name": "mnist-sample", "val_split": bad}})
+
+
+@pytest.mark.parametrize("good", [0, 0.0, 0.2, 0.999, 500])
+def test_val_split_fractions_and_counts_are_accepted(good: float) -> None:
+    config = load_config({"model": "mlp", "data": {"name": "mnist-sample", "val_split": good}})
+    assert config.data.val_split == good
+
+
+def test_the_dotted_setter_is_shared_by_overrides_and_sweeps() -> None:
+    from deepgrad.lab import config as cfg
+    from deepgrad.lab.sweep import spec
+
+    raw = {"model": "mlp", "optimizer": "sgd"}
+    cfg.set_dotted(raw, "optimizer.lr", 0.5)  # "optimizer: sgd" shorthand expands here too
+    assert raw["optimizer"] == {"name": "sgd", "lr": 0.5}
+    spec.set_dotted(raw, "model.widths", [2, 3])
+    assert raw["model"] == {"name": "mlp", "widths": [2, 3]}
+    with pytest.raises(spec.SweepError, match=r"model.widths is \[2, 3\] \(list\), not a section"):
+        spec.set_dotted(raw, "model.widths.x", 1)

@@ -1,4 +1,4 @@
-"""The run folder a fit writes holds what notes/runfolder.md promises, and reads back."""
+"""The run folder a fit writes holds what docs/run-folder.md promises, and reads back."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ import deepgrad
 import deepgrad.nn as nn
 import deepgrad.optim as optim
 from deepgrad import lab
+from deepgrad.atomic import atomic_write_bytes
 from deepgrad.data import ArrayDataset
 from deepgrad.data.datasets.toy import make_moons
-from deepgrad.lab.runs import atomic_write_bytes, create_run_dir, read_jsonl, write_json
+from deepgrad.lab.runs import create_run_dir, read_jsonl, write_json
 
 BINS = 30
 
@@ -227,4 +228,5 @@ def test_failed_run_says_so_in_summary(tmp_path: Path) -> None:
         lab.fit(model, (X, y), loss="cross_entropy", optimizer=optim.SGD(model.parameters(),
                 0.1), epochs=1, run_dir=tmp_path / "bad", verbose=0)
     summary = lab.load_run(tmp_path / "bad").summary
-    assert summary["status"] == "failed" and "RuntimeError" in summary["error"]
+    assert summary["status"] == "failed" and "does not fit the data" in summary["error"]
+    assert "expected input with 3 features" in summary["error"]

@@ -1,4 +1,4 @@
-"""Run folders written by hand, following notes/runfolder.md, from small synthetic arrays.
+"""Run folders written by hand, following docs/run-folder.md, from small synthetic arrays.
 
 The report tests read these instead of training, so they are fast and know the
 exact numbers every figure should show.

@@ -7,8 +7,7 @@ import xml.etree.ElementTree as ET
 import synthetic_run
 from matplotlib.patches import Ellipse, FancyBboxPatch
 
-from deepgrad import viz
-from deepgrad.lab.plots import graph_svg, plot_graph
+from deepgrad.lab.plots import graph_layout, graph_svg, plot_graph
 from deepgrad.lab.plots.graph import graph_png
 
 
@@ -28,4 +27,4 @@ def test_graph_pictures_are_never_missing() -> None:
     assert graph_png(synthetic_run.GRAPH_DOT, dpi=50).startswith(b"\x89PNG")
     auto = graph_svg(synthetic_run.GRAPH_DOT)  # Graphviz when installed, else built in
     assert "<svg" in auto and "conv1.weight" in auto
-    assert viz.render_svg("digraph { }", engine="builtin").startswith("<svg")
+    assert graph_layout.render_svg("digraph { }", engine="builtin").startswith("<svg")

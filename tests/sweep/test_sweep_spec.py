@@ -212,7 +212,7 @@ BAD = [
     ({"search": {"method": "grid", "n_trials": 2, "metric": "a", "params": {"x": [1]}}},
      r"only 'optuna'"),
     ({"trainer": "my_module.train"}, r"package\.module:function"),
-    ({"profiles": {"quick": {"nmae": 1}}}, r"profiles\.quick: unknown key 'nmae'"),
+    ({"profiles": {"quick": {"nmae": 1}}}, r"unknown key 'nmae' in profiles\.quick"),
 ]
 
 
@@ -262,3 +262,21 @@ def test_dry_run_lists_the_trials(write_sweep: Any, capsys: Any) -> None:
     bad = write_sweep({"name": "t", "base": "moons-net", "grid": {"model.hidn": [1]}}, "bad.yaml")
     assert main(["sweep", str(bad), "--dry-run"]) == 2
     assert "did you mean 'hidden'" in capsys.readouterr().err
+
+
+def test_variant_names_tell_large_from_tiny_exponents() -> None:
+    big, tiny = variant_name({"optimizer.lr": 1e35}), variant_name({"optimizer.lr": 1e-35})
+    assert big == "lr=1e35" and tiny == "lr=1e-35"
+    assert slug(big) != slug(tiny)
+
+
+def test_sweep_files_are_checked_by_the_config_validator() -> None:
+    # the generic validator's messages: a did-you-mean, and the item inside a list
+    with pytest.raises(SweepError, match=r"unknown key 'n_trails' in search \(did you mean "
+                                         r"'n_trials'\?\)"):
+        parse_sweep(sweep(search={"n_trails": 2, "metric": "val_loss",
+                                  "params": {"model.hidden": [2]}}))
+    with pytest.raises(SweepError, match=r"seeds\[1\]: expected an integer, got 'x'"):
+        parse_sweep(sweep(seeds=[0, "x"]))
+    with pytest.raises(SweepError, match=r"description: expected a string or null"):
+        parse_sweep(sweep(description=3))

@@ -18,8 +18,9 @@ from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
+from deepgrad.atomic import atomic_write
+
 from .errors import ChecksumError, CorruptFileError, DownloadError
-from .paths import atomic_write
 
 CHUNK = 1 << 20
 

@@ -9,9 +9,7 @@ when that folder is writable, else ``$DEEPGRAD_CACHE`` (default
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import DatasetNotFoundError
@@ -71,25 +69,3 @@ def not_found(name: str, looked: Iterable[tuple[Path, str]], what: str) -> Datas
         f"  2. point ${ENV_DATA} (or root=...) at a folder that already holds it.",
     ]
     return DatasetNotFoundError("\n".join(lines))
-
-
-@contextmanager
-def atomic_write(dest: Path, mode: str = "wb", durable: bool = True) -> Iterator[object]:
-    """Write ``dest`` through a temporary file in the same folder, renamed on success.
-
-    A crash or an exception leaves no partial file that looks complete.
-    ``durable=False`` skips the fsync (for caches, which are rebuilt if lost).
-    """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; data files are for every reader
-        with os.fdopen(fd, mode) as fh:
-            yield fh
-            fh.flush()
-            if durable:
-                os.fsync(fh.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -2,6 +2,8 @@
 
 ``fit`` is the Keras-style entry point (a plain PyTorch loop inside, in
 ``Trainer``); ``evaluate`` and ``predict`` measure and apply a model;
+``deepgrad.lab.registry`` names the losses, optimizers, schedulers and
+metrics (with their directions); ``RunFolder`` names a run's files;
 ``deepgrad.lab.metrics`` holds the NumPy metrics, ``deepgrad.lab.callbacks``
 the callbacks, ``deepgrad.lab.runs`` reads run folders back.
 """
@@ -17,10 +19,12 @@ from deepgrad.lab.callbacks import (
     ModelCheckpoint,
     NaNGuard,
 )
+from deepgrad.lab.fit import evaluate, fit, predict
 from deepgrad.lab.history import History
 from deepgrad.lab.loggers import JsonlLogger, TensorBoardLogger
+from deepgrad.lab.run_folder import RunFolder
 from deepgrad.lab.runs import Run, list_runs, load_run
-from deepgrad.lab.trainer import Trainer, evaluate, fit, predict
+from deepgrad.lab.trainer import Trainer
 
 __all__ = [
     "Callback",
@@ -32,6 +36,7 @@ __all__ = [
     "ModelCheckpoint",
     "NaNGuard",
     "Run",
+    "RunFolder",
     "TensorBoardLogger",
     "Trainer",
     "callbacks",

@@ -7,7 +7,8 @@ The trainer calls every hook as ``hook(trainer, logs)``:
 - ``on_epoch_begin`` (``logs={"epoch": index}``) / ``on_epoch_end`` (the
   epoch record: ``train_loss``, ``val_loss``, metrics, ``lr``...);
 - ``on_batch_begin`` / ``on_after_backward`` (gradients are there, the
-  optimizer has not stepped yet) / ``on_batch_end`` (``loss``, ``step``...);
+  optimizer has not stepped yet; ``logs["batch"]`` is the ``(input, target)``
+  being trained on) / ``on_batch_end`` (``loss``, ``step``...);
 - ``on_test_end`` after the final evaluation on the test split.
 
 A callback stops training with ``trainer.stop_training = True``. Callbacks
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .history import resolve_mode
+from .nan_trace import trace_nonfinite
+from .run_folder import CHECKPOINT_SUFFIX, RunFolder
 
 if TYPE_CHECKING:
     from .trainer import Trainer
@@ -208,8 +212,9 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Write training checkpoints: ``last`` (epoch end, and every ``every_n_steps`` steps),
-    ``best`` (when ``monitor`` improves) and ``epoch-NNNN`` every ``every_n_epochs`` epochs.
+    """Write training checkpoints: ``last`` (epoch end, and every ``every_n_steps`` steps or
+    ``every_n_seconds`` seconds of training), ``best`` (when ``monitor`` improves) and
+    ``epoch-NNNN`` every ``every_n_epochs`` epochs.
 
     Every file is a full training state (``Trainer.checkpoint()``: model,
     optimizer, scheduler, epoch, step, loader position, random generator,
@@ -221,31 +226,43 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, dirpath: str | Path | None = None, *, monitor: str = "val_loss",
                  mode: str = "auto", save_best: bool = True, save_last: bool = True,
-                 every_n_epochs: int | None = None, every_n_steps: int | None = None) -> None:
+                 every_n_epochs: int | None = None, every_n_steps: int | None = None,
+                 every_n_seconds: float | None = None) -> None:
         self.dirpath = Path(dirpath) if dirpath is not None else None
         self.tracker = _Monitor(monitor, mode, 0.0)
         self.save_best = save_best
         self.save_last = save_last
         self.every_n_epochs = every_n_epochs
         self.every_n_steps = every_n_steps
+        self.every_n_seconds = every_n_seconds
         self.saved: list[Path] = []
+        self._last_save = time.monotonic()
 
     def _folder(self, trainer: Trainer) -> Path:
         if self.dirpath is None:
             if trainer.run_dir is None:
                 raise ValueError("ModelCheckpoint: give dirpath, or train with a run_dir")
-            self.dirpath = Path(trainer.run_dir) / "checkpoints"
+            self.dirpath = RunFolder(trainer.run_dir).checkpoints
         return self.dirpath
 
     def _save(self, trainer: Trainer, name: str) -> None:
         if trainer.failed:
             return
-        path = self._folder(trainer) / f"{name}.safetensors"
+        path = self._folder(trainer) / f"{name}{CHECKPOINT_SUFFIX}"
         if trainer.save_checkpoint(path):
             self.saved.append(path)
+            self._last_save = time.monotonic()
+
+    def on_train_begin(self, trainer: Trainer, logs: Logs) -> None:
+        self._last_save = time.monotonic()
 
     def on_batch_end(self, trainer: Trainer, logs: Logs) -> None:
-        if self.every_n_steps and trainer.step % self.every_n_steps == 0 and self.save_last:
+        if not self.save_last:
+            return
+        if self.every_n_steps and trainer.step % self.every_n_steps == 0:
+            self._save(trainer, "last")
+        elif (self.every_n_seconds is not None
+              and time.monotonic() - self._last_save >= self.every_n_seconds):
             self._save(trainer, "last")
 
     def on_epoch_end(self, trainer: Trainer, logs: Logs) -> None:
@@ -357,13 +374,15 @@ class NaNGuard(Callback):
             bad_grad = not math.isfinite(total)
         if not (bad_loss or bad_grad):
             return
-        from .recorders import trace_nonfinite
-
-        where = trace_nonfinite(trainer.model, trainer.loss_fn, trainer.batch[0], trainer.batch[1])
+        x, y = logs["batch"]
+        where = trace_nonfinite(trainer.model, trainer.loss_fn, x, y)
         what = f"loss {loss}" if bad_loss else "a gradient"
+        kept = (f"the last good checkpoint is {trainer.last_checkpoint}"
+                if trainer.last_checkpoint is not None and trainer.last_checkpoint.exists()
+                else "no checkpoint had been written yet")
         self.message = (f"NaNGuard: {what} at epoch {trainer.epoch + 1}, step {trainer.step + 1}"
-                        f" is not finite; {where}. Training stopped; the last good checkpoint "
-                        "is kept (lower the learning rate, clip gradients, or check the data).")
+                        f" is not finite; {where}. Training stopped; {kept} (lower the "
+                        "learning rate, clip gradients, or check the data).")
         trainer.skip_step = True
         trainer.fail(self.message)
 

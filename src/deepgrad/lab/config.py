@@ -9,7 +9,8 @@ typo (``optimiser:``) that is silently ignored costs a whole training run.
 Model, optimizer and scheduler arguments are open-ended (they depend on
 the name), so they are checked against the signature of the thing they
 configure: ``model.widths`` against the zoo builder, ``optimizer.momentum``
-against ``deepgrad.optim.SGD``.
+against ``deepgrad.optim.SGD``. The checking itself is ``deepgrad.lab.validator``,
+which sweep files share.
 
 ``--set key=value`` overrides use dotted keys (``optimizer.lr=0.01``);
 values are parsed as YAML scalars, so ``0.01`` is a float, ``[1, 2]`` a
@@ -20,15 +21,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import importlib
-import inspect
 import os
-import types
-import typing
-from collections import abc
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
+
+from . import registry
+from .validator import ConfigError, check_kwargs, check_type, describe, from_dict, unknown_key
 
 __all__ = [
     "ConfigError",
@@ -39,51 +38,26 @@ __all__ = [
     "SchedulerConfig",
     "LossConfig",
     "LoggingConfig",
+    "check_kwargs",
+    "check_type",
     "from_dict",
+    "unknown_key",
     "load_config",
     "load_yaml",
     "apply_overrides",
     "parse_override",
+    "parse_yaml",
+    "set_dotted",
     "OPTIMIZERS",
     "SCHEDULERS",
     "LOSSES",
 ]
 
 
-class ConfigError(ValueError):
-    """A config that cannot be used; the message names the key, what was expected and got."""
-
-
-# Names accepted in configs, mapped to the class/function that implements them.
-OPTIMIZERS = {
-    "sgd": "SGD",
-    "adam": "Adam",
-    "adamw": "AdamW",
-    "adamax": "Adamax",
-    "adagrad": "Adagrad",
-    "adadelta": "Adadelta",
-    "rmsprop": "RMSprop",
-}
-SCHEDULERS = {
-    "step": "StepLR",
-    "multistep": "MultiStepLR",
-    "exponential": "ExponentialLR",
-    "cosine": "CosineAnnealingLR",
-    "onecycle": "OneCycleLR",
-    "plateau": "ReduceLROnPlateau",
-    "linear": "LinearLR",
-}
-LOSSES = {
-    "cross_entropy": "cross_entropy",
-    "nll": "nll_loss",
-    "mse": "mse_loss",
-    "mae": "l1_loss",
-    "l1": "l1_loss",
-    "bce": "binary_cross_entropy",
-    "bce_with_logits": "binary_cross_entropy_with_logits",
-    "huber": "huber_loss",
-    "smooth_l1": "smooth_l1_loss",
-}
+# Names accepted in configs: the lab's one registry (fit, sweeps and reports read it too).
+OPTIMIZERS = registry.OPTIMIZERS
+SCHEDULERS = registry.SCHEDULERS
+LOSSES = registry.LOSSES
 
 
 # ----------------------------------------------------------------------------- schema
@@ -105,7 +79,8 @@ class DataConfig:
     ``mnist-sample``, ``fashion-mnist-sample``, ``moons``, ``circles``, ...).
     ``root``: folder holding it (else ``$DEEPGRAD_DATA``, else the download cache).
     ``split``: the split evaluated after training: ``test``, ``val`` or ``none``.
-    ``val_split``: held out of the training set for validation: a fraction (< 1) or a count.
+    ``val_split``: held out of the training set for validation: a fraction in (0, 1) or
+    an integer count (0: none).
     ``subset`` / ``test_subset``: use only the first N training / test samples.
     ``transforms``: ``{train: [...], test: [...]}``; each item a transform name
     (``RandomHorizontalFlip`` or ``random_horizontal_flip``) or ``{Name: {kwargs}}``.
@@ -117,7 +92,7 @@ class DataConfig:
     root: str | None = None
     download: bool = False
     split: str = "test"
-    val_split: float = 0.0
+    val_split: int | float = 0.0
     subset: int | None = None
     test_subset: int | None = None
     transforms: dict[str, list[Any]] = field(default_factory=dict)
@@ -161,6 +136,7 @@ class LoggingConfig:
     tensorboard: bool = True
     histograms_every: int = 1  # epochs between weight/grad/activation histograms; 0: none
     checkpoint_every: int = 1  # epochs between numbered checkpoints (last/best: every epoch)
+    checkpoint_steps: int | None = None  # steps between `last` checkpoints; None: ~every 30 s
     out: str = "runs"  # the folder that receives run folders
 
 
@@ -215,156 +191,45 @@ class Config:
         return out
 
 
-# Sections whose extra keys are collected into ``kwargs`` (checked later by signature).
-_OPEN_SECTIONS: dict[type, tuple[str, ...]] = {
-    ModelConfig: ("name",),
-    OptimizerConfig: ("name", "lr"),
-    SchedulerConfig: ("name", "interval"),
-    LossConfig: ("name",),
-}
-
-
-# ----------------------------------------------------------------------------- type checks
-
-
-def _type_name(tp: Any) -> str:
-    origin = typing.get_origin(tp)
-    if tp is type(None):
-        return "null"
-    if origin in (Union, types.UnionType):
-        return " or ".join(_type_name(a) for a in typing.get_args(tp))
-    if origin is list:
-        (arg,) = typing.get_args(tp) or (Any,)
-        return f"a list of {_type_name(arg)}" if arg is not Any else "a list"
-    if origin is dict:
-        return "a mapping"
-    if origin in (tuple, abc.Sequence):
-        args = [a for a in typing.get_args(tp) if a is not Ellipsis]
-        return f"a list of {_type_name(args[0])}" if args else "a list"
-    if tp is float:
-        return "a number"
-    if tp is int:
-        return "an integer"
-    if tp is bool:
-        return "true/false"
-    if tp is str:
-        return "a string"
-    if dataclasses.is_dataclass(tp):
-        return "a mapping"
-    return getattr(tp, "__name__", str(tp))
-
-
-def _describe(value: Any) -> str:
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text} ({type(value).__name__})"
-
-
-def check_type(value: Any, tp: Any, where: str) -> Any:
-    """Check ``value`` against a type hint and return it (ints widened to float where asked)."""
-    if tp is Any or tp is inspect.Parameter.empty:
-        return value
-    origin = typing.get_origin(tp)
-    if origin in (Union, types.UnionType):
-        errors = []
-        for arg in typing.get_args(tp):
-            try:
-                return check_type(value, arg, where)
-            except ConfigError as exc:
-                errors.append(exc)
-        raise ConfigError(f"{where}: expected {_type_name(tp)}, got {_describe(value)}")
-    if tp is type(None):
-        if value is None:
-            return None
-        raise ConfigError(f"{where}: expected null, got {_describe(value)}")
-    if origin is typing.Literal:
-        choices = typing.get_args(tp)
-        if value in choices:
-            return value
-        raise ConfigError(f"{where}: expected one of {', '.join(map(str, choices))}, got {value!r}")
-    if origin in (list, tuple, abc.Sequence) or tp in (list, tuple):
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where}: expected {_type_name(tp)}, got {_describe(value)}")
-        args = [a for a in typing.get_args(tp) if a is not Ellipsis]
-        if not args:
-            return list(value)
-        return [check_type(v, args[0], f"{where}[{i}]") for i, v in enumerate(value)]
-    if origin is dict or tp is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping, got {_describe(value)}")
-        return dict(value)
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"{where}: expected true/false, got {_describe(value)}")
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise ConfigError(f"{where}: expected an integer, got {_describe(value)}")
-    if tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise ConfigError(f"{where}: expected a number, got {_describe(value)}")
-    if tp is str:
-        if isinstance(value, str):
-            return value
-        raise ConfigError(f"{where}: expected a string, got {_describe(value)}")
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        return from_dict(tp, value, where)
-    if isinstance(tp, type) and not isinstance(value, tp):
-        raise ConfigError(f"{where}: expected {_type_name(tp)}, got {_describe(value)}")
-    return value
-
-
-def unknown_key(key: str, allowed: list[str], where: str) -> ConfigError:
-    """The error for a key that is not in the schema: suggests the closest and lists them all."""
-    place = f"in {where}" if where else "at top level"
-    close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return ConfigError(f"unknown key {key!r} {place}{hint}; allowed: {', '.join(sorted(allowed))}")
-
-
-def from_dict(cls: type, data: Any, where: str = "") -> Any:
-    """Build dataclass ``cls`` from a mapping, checking keys and types recursively."""
-    if cls in _OPEN_SECTIONS and isinstance(data, str):
-        data = {"name": data}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where or 'config'}: expected a mapping, got {_describe(data)}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "kwargs"}
-    open_keys = cls in _OPEN_SECTIONS
-    values: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    for key, value in data.items():
-        if not isinstance(key, str):
-            raise ConfigError(f"{where or 'config'}: keys must be strings, got {key!r}")
-        sub = f"{where}.{key}" if where else key
-        if key in fields:
-            values[key] = check_type(value, hints[key], sub)
-        elif open_keys:
-            extra[key] = value
-        else:
-            raise unknown_key(key, list(fields), where)
-    missing = [
-        name
-        for name, f in fields.items()
-        if name not in values
-        and f.default is dataclasses.MISSING
-        and f.default_factory is dataclasses.MISSING
-    ]
-    if missing:
-        raise ConfigError(f"{where or 'config'}: missing required key {missing[0]!r}")
-    if open_keys:
-        values["kwargs"] = extra
-    return cls(**values)
-
-
 # ----------------------------------------------------------------------------- loading
 
 
+def yaml_loader() -> Any:
+    """``yaml.SafeLoader`` that reads numbers as YAML 1.2 does: ``1e-3`` is a float.
+
+    PyYAML implements YAML 1.1, whose float pattern needs a dot and a signed
+    exponent, so ``lr: 1e-3`` was the *string* "1e-3" (and a confusing type
+    error later). Only plain scalars change; quoted ones stay strings.
+    """
+    global _LOADER
+    if _LOADER is None:
+        import re
+
+        import yaml
+
+        class Loader(yaml.SafeLoader):
+            pass
+
+        Loader.add_implicit_resolver(
+            "tag:yaml.org,2002:float",
+            re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+            list("-+0123456789"))
+        _LOADER = Loader
+    return _LOADER
+
+
+_LOADER: Any = None
+
+
+def parse_yaml(text: str) -> Any:
+    """YAML text to plain data: safe (never arbitrary objects), YAML 1.2 numbers."""
+    import yaml
+
+    return yaml.load(text, Loader=yaml_loader())  # noqa: S506 - a SafeLoader subclass
+
+
 def load_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a YAML mapping with ``yaml.safe_load`` (never arbitrary objects)."""
+    """Read a YAML mapping safely (never arbitrary objects; ``1e-3`` is a number)."""
     import yaml
 
     p = Path(path)
@@ -372,10 +237,12 @@ def load_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
         text = p.read_text()
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {p}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not a text file (binary or damaged)") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {p}: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
@@ -399,7 +266,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not key or any(not part for part in key.split(".")):
         raise ConfigError(f"--set {text!r}: empty key; use dotted keys like optimizer.lr=0.01")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = parse_yaml(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
     return key.split("."), value
@@ -412,161 +279,99 @@ _SECTION_KEYS: dict[str, list[str]] = {
 }
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``--set`` overrides to a raw config mapping (a copy); unknown keys are errors.
+#: Sections that may be given by name alone (``model: mlp``, ``optimizer: adam``).
+SHORTHAND_SECTIONS = ("model", "optimizer", "scheduler", "loss")
+
+
+def set_dotted(data: dict[str, Any], key: str | list[str], value: Any,
+               where: str = "--set") -> None:
+    """Set a dotted key (``optimizer.lr``) in a raw config mapping, in place: the one
+    setter of ``--set`` overrides and sweep variants.
+
+    A section given by name only (``model: mlp``) becomes ``{name: mlp}`` first, so
+    ``model.hidden`` can be added to it; a missing section is created.
+    """
+    import copy
+
+    path = key.split(".") if isinstance(key, str) else list(key)
+    dotted = ".".join(path)
+    if not path or not all(path):
+        raise ConfigError(f"{where} {dotted!r}: empty part in dotted key; use keys like "
+                          "optimizer.lr")
+    node = data
+    for i, part in enumerate(path[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = {}
+        elif isinstance(child, str) and i == 0 and part in SHORTHAND_SECTIONS:
+            child = {"name": child}
+        elif not isinstance(child, dict):
+            raise ConfigError(f"{where} {dotted!r}: {'.'.join(path[: i + 1])} is "
+                              f"{describe(child)}, not a section")
+        node[part] = child
+        node = child
+    node[path[-1]] = copy.deepcopy(value)
+
+
+def check_dotted_key(path: list[str], where: str) -> None:
+    """Refuse a dotted key that names no config setting (``optimiser.lr``, ``data.sise``).
 
     Open sections (model, optimizer, scheduler, loss) take any key here; it is
     checked against the model/optimizer signature when the config is validated.
     """
+    head = path[0]
+    if head not in _TOP_KEYS:
+        raise unknown_key(head, _TOP_KEYS, where)
+    if head in _SECTION_KEYS and len(path) > 1 and path[1] not in _SECTION_KEYS[head]:
+        raise unknown_key(path[1], _SECTION_KEYS[head], f"{where} {head}")
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``--set`` overrides to a raw config mapping (a copy); unknown keys are errors."""
     import copy
 
     out = copy.deepcopy(data)
     for text in overrides:
         path, value = parse_override(text)
-        head = path[0]
-        if head not in _TOP_KEYS:
-            raise unknown_key(head, _TOP_KEYS, "--set")
-        if head in _SECTION_KEYS and len(path) > 1 and path[1] not in _SECTION_KEYS[head]:
-            raise unknown_key(path[1], _SECTION_KEYS[head], f"--set {head}")
-        node = out
-        for i, part in enumerate(path[:-1]):
-            child = node.get(part)
-            if child is None:
-                child = {}
-                node[part] = child
-            elif isinstance(child, str) and i == 0 and head in ("model", "loss", "scheduler"):
-                child = {"name": child}
-                node[part] = child
-            elif not isinstance(child, dict):
-                where = ".".join(path[: i + 1])
-                raise ConfigError(f"--set {text!r}: {where} is {_describe(child)}, not a section")
-            node = child
-        node[path[-1]] = value
+        check_dotted_key(path, "--set")
+        set_dotted(out, path, value, "--set")
     return out
-
-
-# ----------------------------------------------------------------------------- signatures
-
-
-def _signature_params(fn: Any) -> tuple[dict[str, inspect.Parameter], bool]:
-    """Keyword parameters of ``fn`` (a class: its ``__init__``), and whether it has ``**kw``."""
-    target = fn.__init__ if inspect.isclass(fn) else fn
-    sig = inspect.signature(target)
-    params = {}
-    var_kw = False
-    for i, (name, p) in enumerate(sig.parameters.items()):
-        if name == "self" or (inspect.isclass(fn) and i == 0):
-            continue
-        if p.kind is p.VAR_KEYWORD:
-            var_kw = True
-        elif p.kind is not p.VAR_POSITIONAL:
-            params[name] = p
-    return params, var_kw
-
-
-def check_kwargs(
-    kwargs: dict[str, Any], fn: Any, where: str, *, skip: tuple[str, ...] = (), label: str = ""
-) -> dict[str, Any]:
-    """Check config kwargs against ``fn``'s signature: unknown names list the allowed ones.
-
-    ``where`` is the config section (``model``); ``label`` what it configures (``mlp``).
-    """
-    params, var_kw = _signature_params(fn)
-    allowed = [n for n in params if n not in skip]
-    try:
-        hints = typing.get_type_hints(fn.__init__ if inspect.isclass(fn) else fn)
-    except Exception:  # unresolved forward references: skip type checks, keep name checks
-        hints = {}
-    out = {}
-    for key, value in kwargs.items():
-        if key not in allowed:
-            if var_kw:
-                out[key] = value
-                continue
-            raise unknown_key(key, allowed, f"{where} ({label})" if label else where)
-        tp = hints.get(key, Any)
-        out[key] = _check_arg(value, tp, f"{where}.{key}")
-    return out
-
-
-def _check_arg(value: Any, tp: Any, where: str) -> Any:
-    """Like ``check_type`` but lenient where YAML cannot express the hint (tuples, callables)."""
-    origin = typing.get_origin(tp)
-    if origin is tuple or tp is tuple:
-        if isinstance(value, (list, tuple)):
-            return tuple(value)
-    if origin is abc.Sequence and isinstance(value, (list, tuple)):
-        return check_type(list(value), tp, where)
-    if origin in (Union, types.UnionType):
-        args = typing.get_args(tp)
-        if any(typing.get_origin(a) is tuple or a is tuple for a in args) and isinstance(
-            value, (list, tuple)
-        ):
-            return tuple(value)
-    try:
-        return check_type(value, tp, where)
-    except ConfigError:
-        raise
-    except Exception:  # a hint we cannot check (a callable, a Module): accept the value
-        return value
-
-
-def _optim_module() -> Any:
-    try:
-        return importlib.import_module("deepgrad.optim")
-    except ImportError:
-        return None
-
-
-def _scheduler_module() -> Any:
-    for name in ("deepgrad.optim.lr_scheduler",):
-        try:
-            return importlib.import_module(name)
-        except ImportError:
-            continue
-    return None
 
 
 def resolve_optimizer(name: str) -> Any:
-    """The optimizer class for a config name (``adam`` or ``Adam``)."""
-    key = name.lower()
-    if key not in OPTIMIZERS:
-        raise ConfigError(
-            f"optimizer.name: unknown optimizer {name!r}; allowed: {', '.join(OPTIMIZERS)}"
-        )
-    module = _optim_module()
-    cls = getattr(module, OPTIMIZERS[key], None) if module is not None else None
-    if cls is None:
-        raise ConfigError(f"optimizer.name: {name!r} is not available in deepgrad.optim")
-    return cls
+    """The optimizer class for a config name (``adam``, ``Adam``, ``nadam``...)."""
+    try:
+        return registry.optimizer_class(name)
+    except registry.UnknownName as error:
+        raise ConfigError(f"optimizer.name: {error}") from None
 
 
 def resolve_scheduler(name: str) -> Any:
     """The scheduler class for a config name (``step`` or ``StepLR``)."""
-    lookup = {k: v for k, v in SCHEDULERS.items()}
-    lookup.update({v.lower(): v for v in SCHEDULERS.values()})
-    key = name.lower()
-    if key not in lookup:
-        raise ConfigError(
-            f"scheduler.name: unknown scheduler {name!r}; allowed: {', '.join(SCHEDULERS)}"
-        )
-    module = _scheduler_module()
-    cls = getattr(module, lookup[key], None) if module is not None else None
-    if cls is None:
-        raise ConfigError(f"scheduler.name: {name!r} is not available in deepgrad.optim")
-    return cls
+    try:
+        return registry.scheduler_class(name)
+    except registry.UnknownName as error:
+        raise ConfigError(f"scheduler.name: {error}") from None
 
 
 def resolve_loss(name: str) -> Any:
-    """The functional loss for a config name (``cross_entropy``, ``mse``, ``mae``...)."""
-    key = name.lower().replace("-", "_")
-    if key not in LOSSES:
-        raise ConfigError(f"loss.name: unknown loss {name!r}; allowed: {', '.join(LOSSES)}")
-    functional = importlib.import_module("deepgrad.nn.functional")
-    fn = getattr(functional, LOSSES[key], None)
-    if fn is None:
-        raise ConfigError(f"loss.name: {name!r} is not available in deepgrad.nn.functional")
-    return fn
+    """The functional loss for a config name (every name ``fit`` accepts: ``mse``,
+    ``cross_entropy``, ``CrossEntropyLoss``, ``bce-with-logits``...)."""
+    try:
+        return registry.loss(name).fn
+    except registry.UnknownName as error:
+        raise ConfigError(f"loss.name: {error}") from None
+
+
+def check_val_split(value: int | float) -> None:
+    """A fraction strictly between 0 and 1, or a whole count of samples (0: no validation)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise ConfigError(f"data.val_split: a count must be >= 0, got {value}")
+        return
+    if value != 0.0 and not 0.0 < value < 1.0:
+        raise ConfigError(f"data.val_split: a fraction must be in (0, 1), got {value} "
+                          "(for a number of samples give an integer, e.g. 5000)")
 
 
 def validate(config: Config, *, deep: bool = True) -> Config:
@@ -585,53 +390,49 @@ def validate(config: Config, *, deep: bool = True) -> Config:
     config.model.kwargs = check_kwargs(config.model.kwargs, spec.builder, "model", label=spec.name)
     if config.epochs < 0:
         raise ConfigError(f"epochs: must be >= 0, got {config.epochs}")
+    if not 0 <= config.seed < 2**63:
+        raise ConfigError(f"seed: must be an integer in [0, 2**63), got {config.seed}")
+    if config.logging.checkpoint_steps is not None and config.logging.checkpoint_steps < 0:
+        raise ConfigError(f"logging.checkpoint_steps: must be >= 0 (0: only at epoch ends), "
+                          f"got {config.logging.checkpoint_steps}")
     if config.batch_size < 1:
         raise ConfigError(f"batch_size: must be >= 1, got {config.batch_size}")
     if config.optimizer.lr <= 0:
         raise ConfigError(f"optimizer.lr: must be > 0, got {config.optimizer.lr}")
     if config.data.split not in ("test", "val", "none"):
         raise ConfigError(f"data.split: expected test, val or none, got {config.data.split!r}")
-    if not 0 <= config.data.val_split:
-        raise ConfigError(f"data.val_split: must be >= 0, got {config.data.val_split}")
+    check_val_split(config.data.val_split)
     if config.scheduler is not None and config.scheduler.interval not in ("epoch", "step"):
         raise ConfigError(
             f"scheduler.interval: expected epoch or step, got {config.scheduler.interval!r}"
         )
-    if config.loss.name.lower().replace("-", "_") not in LOSSES:
-        raise ConfigError(
-            f"loss.name: unknown loss {config.loss.name!r}; allowed: {', '.join(LOSSES)}"
-        )
-    if config.optimizer.name.lower() not in OPTIMIZERS:
-        raise ConfigError(
-            f"optimizer.name: unknown optimizer {config.optimizer.name!r}; "
-            f"allowed: {', '.join(OPTIMIZERS)}"
-        )
+    resolve_loss(config.loss.name)
+    resolve_optimizer(config.optimizer.name)
     for i, metric in enumerate(config.metrics or []):
-        from .metrics import get_metric
-
         try:
-            get_metric(metric)
-        except ValueError as exc:
-            raise ConfigError(f"metrics[{i}]: {str(exc).replace('get_metric: ', '')}") from None
+            registry.metric(metric)
+        except registry.UnknownName as exc:
+            raise ConfigError(f"metrics[{i}]: {exc}") from None
     if deep:
-        cls = resolve_optimizer(config.optimizer.name)
-        config.optimizer.kwargs = check_kwargs(
-            config.optimizer.kwargs,
-            cls,
-            "optimizer",
-            skip=("params", "lr"),
-            label=config.optimizer.name,
-        )
+        config.optimizer.kwargs = optimizer_args(config)[1]
         if config.scheduler is not None:
-            scls = resolve_scheduler(config.scheduler.name)
-            config.scheduler.kwargs = check_kwargs(
-                config.scheduler.kwargs,
-                scls,
-                "scheduler",
-                skip=("optimizer",),
-                label=config.scheduler.name,
-            )
+            config.scheduler.kwargs = scheduler_args(config)[1]
     return config
+
+
+def optimizer_args(config: Config) -> tuple[Any, dict[str, Any]]:
+    """The optimizer class the config names and its checked keyword arguments."""
+    cls = resolve_optimizer(config.optimizer.name)
+    return cls, check_kwargs(config.optimizer.kwargs, cls, "optimizer", skip=("params", "lr"),
+                             label=config.optimizer.name)
+
+
+def scheduler_args(config: Config) -> tuple[Any, dict[str, Any]]:
+    """The scheduler class the config names and its checked keyword arguments."""
+    assert config.scheduler is not None
+    cls = resolve_scheduler(config.scheduler.name)
+    return cls, check_kwargs(config.scheduler.kwargs, cls, "scheduler", skip=("optimizer",),
+                             label=config.scheduler.name)
 
 
 def load_config(

@@ -65,7 +65,7 @@ class DistributedFit:
         collate function are replaced; the dataset's own transforms still apply)."""
         from deepgrad.data import DataLoader, DistributedSampler
 
-        from .trainer import as_loader, is_loader
+        from .adapters import as_loader, is_loader
 
         if batch_size % self.world:
             raise ConfigError(f"fit(distributed=True): batch_size {batch_size} is the global "

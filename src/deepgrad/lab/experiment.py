@@ -32,10 +32,12 @@ from .config import (
     ConfigError,
     check_kwargs,
     load_config,
+    optimizer_args,
     resolve_loss,
-    resolve_optimizer,
-    resolve_scheduler,
+    scheduler_args,
 )
+from .fingerprint import CheckpointMismatch, check_fingerprint, model_fingerprint
+from .run_folder import RunFolder
 
 __all__ = [
     "Experiment",
@@ -302,14 +304,7 @@ def build_datasets(config: Config) -> tuple[Any, Any, Any, list[str]]:
 
 def build_optimizer(config: Config, model: Any) -> Any:
     """The optimizer over the model's parameters."""
-    cls = resolve_optimizer(config.optimizer.name)
-    kwargs = check_kwargs(
-        config.optimizer.kwargs,
-        cls,
-        "optimizer",
-        skip=("params", "lr"),
-        label=config.optimizer.name,
-    )
+    cls, kwargs = optimizer_args(config)
     try:
         return cls(model.parameters(), lr=config.optimizer.lr, **kwargs)
     except (TypeError, ValueError) as exc:
@@ -320,10 +315,7 @@ def build_scheduler(config: Config, optimizer: Any, steps_per_epoch: int) -> Any
     """The learning-rate scheduler, or None. ``OneCycleLR`` gets its step counts filled in."""
     if config.scheduler is None:
         return None
-    cls = resolve_scheduler(config.scheduler.name)
-    kwargs = check_kwargs(
-        config.scheduler.kwargs, cls, "scheduler", skip=("optimizer",), label=config.scheduler.name
-    )
+    cls, kwargs = scheduler_args(config)
     params = inspect.signature(cls.__init__).parameters
     if "total_steps" in params and "total_steps" not in kwargs and "epochs" not in kwargs:
         kwargs["total_steps"] = max(config.epochs * steps_per_epoch, 1)
@@ -414,7 +406,7 @@ def train(
 def _fit(exp: Experiment, resume: Path | None = None, callbacks: Any = (),
          distributed: bool = False) -> Path:
     """Hand the built experiment to ``deepgrad.lab.fit`` with the config's logging choices."""
-    from .trainer import fit
+    from .fit import fit
 
     cfg = exp.config
     log = cfg.logging
@@ -439,6 +431,7 @@ def _fit(exp: Experiment, resume: Path | None = None, callbacks: Any = (),
         class_names=exp.class_names or None,
         scheduler_interval=cfg.scheduler.interval if cfg.scheduler else "epoch",
         checkpoint_every_epochs=log.checkpoint_every,
+        checkpoint_every_steps=log.checkpoint_steps,
         log_every_steps=log.log_every,
         histograms_every_epochs=log.histograms_every,
         tensorboard=log.tensorboard,
@@ -456,11 +449,10 @@ def _resume(run_dir: Path, *, quiet: bool | None, callbacks: Any = (),
             distributed: bool = False) -> Path:
     from .config import load_yaml
 
-    cfg_path = run_dir / "config.yaml"
-    if not cfg_path.is_file():
-        raise ConfigError(f"--resume {run_dir}: not a run folder (no config.yaml)")
-    raw = load_yaml(cfg_path)
-    config = load_config(raw)
+    folder = RunFolder(run_dir)
+    if not folder.config.is_file():
+        raise ConfigError(f"--resume {run_dir}: not a run folder (no {RunFolder.CONFIG})")
+    config = load_config(load_yaml(folder.config))
     if quiet is not None:
         config.logging.progress = not quiet
     exp = build(config)
@@ -468,6 +460,25 @@ def _resume(run_dir: Path, *, quiet: bool | None, callbacks: Any = (),
 
 
 # ----------------------------------------------------------------------------- evaluate
+
+
+def _load_first(paths: list[Path]) -> tuple[Path, Any]:
+    """The first checkpoint of ``paths`` that loads; a damaged one is named on stderr and
+    the next is tried (``best`` damaged: ``last``); the last one's error is raised."""
+    import sys
+
+    import deepgrad
+    from deepgrad.serialization import CheckpointError
+
+    for i, path in enumerate(paths):
+        try:
+            return path, deepgrad.load(path)
+        except (CheckpointError, OSError) as error:
+            if i == len(paths) - 1:
+                raise
+            print(f"deepgrad: warning: {str(error).splitlines()[0]}; using {paths[i + 1]}",
+                  file=sys.stderr)
+    raise AssertionError("unreachable: paths is not empty")
 
 
 def evaluate_run(
@@ -482,35 +493,34 @@ def evaluate_run(
     ``checkpoint``: ``best`` (falls back to ``last`` when the run kept no best) or ``last``.
     Returns ``{"<split>_loss": ..., "<split>_<metric>": ..., "checkpoint": name, "n": count}``.
     """
-    import deepgrad
 
     from .config import load_yaml
 
-    folder = Path(run_dir)
-    config = load_config(load_yaml(folder / "config.yaml"))
+    folder = RunFolder(run_dir)
+    config = load_config(load_yaml(folder.config))
     if data_dir is not None:
         config.data.root = str(data_dir)
         config.data.name = SAMPLE_TO_FULL.get(config.data.name, config.data.name)
     if split == "test":
         config.data.split = "test"
     names = [checkpoint, "last"] if checkpoint == "best" else [checkpoint]
-    path = next(
-        (
-            folder / "checkpoints" / f"{n}.safetensors"
-            for n in names
-            if (folder / "checkpoints" / f"{n}.safetensors").is_file()
-        ),
-        None,
-    )
-    if path is None:
-        raise ConfigError(f"{folder}: no {checkpoint} checkpoint in {folder / 'checkpoints'}")
+    paths = [folder.checkpoint(n) for n in names if folder.checkpoint(n).is_file()]
+    if not paths:
+        raise ConfigError(f"{folder.path}: no {checkpoint} checkpoint in {folder.checkpoints}")
     exp = build(config)
-    state = deepgrad.load(path)
-    exp.model.load_state_dict(state["model"] if "model" in state else state)
+    path, state = _load_first(paths)
+    if "model" in state:
+        check_fingerprint(state.get("fingerprint"),
+                          model_fingerprint(exp.model, config.to_dict()["model"]), str(path))
+    try:
+        exp.model.load_state_dict(state["model"] if "model" in state else state)
+    except (KeyError, ValueError, RuntimeError) as error:
+        raise CheckpointMismatch(f"{path} does not fit the model {config.model.name} built "
+                                 f"from {folder.config}: {str(error).splitlines()[0]}") from None
     data = {"test": exp.test_data, "val": exp.val_data, "train": exp.train_data}[split]
     if data is None:
         raise ConfigError(f"{folder}: the run has no {split} split (see data.val_split)")
-    from .trainer import evaluate
+    from .fit import evaluate
 
     results = evaluate(
         exp.model,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .registry import monitor_direction
+
 
 class History:
     """Per-epoch records of a training run, plus the test metrics once evaluated."""
@@ -82,13 +84,13 @@ class History:
 
 
 def resolve_mode(monitor: str, mode: str = "auto") -> str:
-    """'min' or 'max': 'auto' minimises losses and errors, maximises everything else."""
+    """'min' or 'max'; 'auto' asks the registry which way ``monitor`` improves (losses and
+    errors down; accuracy, F1, PSNR and unknown names up)."""
     if mode in ("min", "max"):
         return mode
     if mode != "auto":
         raise ValueError(f"mode must be 'min', 'max' or 'auto', got {mode!r}")
-    lowered = monitor.lower()
-    return "min" if any(w in lowered for w in ("loss", "mse", "mae", "error")) else "max"
+    return monitor_direction(monitor)
 
 
 def _finite(value: Any) -> bool:

@@ -15,15 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from deepgrad.atomic import atomic_write_bytes
+
 from .callbacks import Callback, Logs
-from .runs import atomic_write_bytes, read_jsonl, to_json
+from .runs import read_jsonl, to_json
 
 if TYPE_CHECKING:
     from .trainer import Trainer
 
 
 class JsonlLogger(Callback):
-    """Append step, epoch and test records to ``metrics.jsonl`` (format: notes/runfolder.md)."""
+    """Append step, epoch and test records to ``metrics.jsonl`` (format: docs/run-folder.md)."""
 
     order = 50
 

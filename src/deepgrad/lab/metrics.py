@@ -9,6 +9,9 @@ accepted and read without copying (the array they view).
 Classification scores become labels by ``argmax`` over classes; a single
 score per sample is a binary logit, positive above ``threshold`` (0 for
 logits; pass 0.5 for probabilities).
+
+Looking a metric up by name, with the direction it improves in, is the
+registry's job: ``deepgrad.lab.registry.get_metric("top3_accuracy")``.
 """
 
 from __future__ import annotations
@@ -189,38 +192,3 @@ def psnr_per_sample(output: Any, target: Any, data_range: float = 1.0) -> np.nda
 def psnr(output: Any, target: Any, data_range: float = 1.0) -> float:
     """Mean over samples of the per-sample PSNR in dB (inf for a perfect reconstruction)."""
     return float(psnr_per_sample(output, target, data_range).mean())
-
-
-# -------------------------------------------------------------- lookup by name
-_BY_NAME: dict[str, Metric] = {
-    "accuracy": accuracy,
-    "acc": accuracy,
-    "top5_accuracy": lambda o, t: top_k_accuracy(o, t, 5),
-    "top_5_accuracy": lambda o, t: top_k_accuracy(o, t, 5),
-    "f1": f1_score,
-    "f1_score": f1_score,
-    "precision": precision,
-    "recall": recall,
-    "mse": mse,
-    "mae": mae,
-    "psnr": psnr,
-}
-
-#: Metrics that are not means over samples: they must see the whole split at once.
-NEEDS_ALL = frozenset({"f1", "f1_score", "precision", "recall"})
-
-
-def get_metric(spec: str | Metric) -> tuple[str, Metric]:
-    """``(name, fn)`` for a metric name ("accuracy", "top3_accuracy", "f1", "psnr"...)
-    or a callable ``(output, target) -> float``."""
-    if callable(spec):
-        return getattr(spec, "__name__", type(spec).__name__), spec
-    name = spec.lower()
-    if name in _BY_NAME:
-        return ("accuracy" if name == "acc" else name), _BY_NAME[name]
-    if name.startswith("top") and name.endswith("_accuracy"):
-        k = name[3:-len("_accuracy")].strip("_")
-        if k.isdigit():
-            return name, lambda o, t: top_k_accuracy(o, t, int(k))
-    raise ValueError(f"get_metric: unknown metric {spec!r}; known: {sorted(_BY_NAME)} "
-                     "or 'top<k>_accuracy', or pass a callable (output, target) -> float")

@@ -1,10 +1,12 @@
-"""Run folders: create them, write their small files atomically, and read them back.
+"""Run folders: write their small files atomically, and read them back, damaged or not.
 
-A run folder is ``runs/<name>-<YYYYmmdd-HHMMSS>/``; its contents are the
-contract in ``notes/runfolder.md`` (config.yaml, metrics.jsonl,
-summary.json, checkpoints/, predictions.npz, activations.npz,
-histograms.npz, boundary.npz, graph.dot, model.txt, tb/). The lab writes
-it; the report and the sweep read it through ``load_run`` and ``list_runs``.
+The file names are ``RunFolder``'s (docs/run-folder.md). The lab writes a
+run folder; the report, the sweep and the CLI read it through ``load_run``
+and ``list_runs``. A reader never stops at a damaged file (a binary or torn
+``metrics.jsonl``, a corrupt ``summary.json`` or ``config.yaml``, a
+truncated ``.npz``): it reads what it can and lists what it could not in
+``Run.problems``, naming the file, so ``deepgrad runs`` and the report can
+say so and carry on.
 """
 
 from __future__ import annotations
@@ -15,56 +17,23 @@ import math
 import os
 import platform
 import re
-import tempfile
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from deepgrad.atomic import atomic_write_bytes
+
+from .run_folder import RunFolder
+
 
 # ------------------------------------------------------------------ writing
 def create_run_dir(root: str | os.PathLike[str], name: str) -> Path:
     """Make ``root/<name>-<timestamp>/`` (with ``-2``, ``-3``... if that second is taken)."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "run"
-    for k in range(1, 1000):
-        path = root / (f"{safe}-{stamp}" if k == 1 else f"{safe}-{stamp}-{k}")
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"create_run_dir: could not make a new folder for {name!r} under {root}")
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write to a temporary file beside ``path``, flush, fsync, rename: readers never see half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give it a normal file's mode
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)  # reading the umask means setting it: done once, at import
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _umask()
+    return RunFolder.create(root, name).path
 
 
 def _json_default(obj: Any) -> Any:
@@ -129,40 +98,80 @@ def versions() -> dict[str, str]:
 
 
 # ------------------------------------------------------------------ reading
-def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Every complete JSON line of a file (a torn last line from a killed run is skipped)."""
-    records = []
+DAMAGED = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile)
+
+
+def read_jsonl_checked(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], int]:
+    """``(records, dropped)``: every line of a JSON-lines file that parses to a mapping, and
+    how many non-empty lines did not (a torn last line, binary garbage)."""
     try:
-        text = Path(path).read_text()
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
-        return []
-    for line in text.splitlines():
+        return [], 0
+    records: list[dict[str, Any]] = []
+    dropped = 0
+    for line in raw.decode("utf-8", errors="replace").splitlines():
         line = line.strip()
         if not line:
             continue
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except json.JSONDecodeError:
+            dropped += 1
             continue
-    return records
+        if isinstance(record, dict):
+            records.append(record)
+        else:
+            dropped += 1
+    return records, dropped
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Every complete JSON line of a file (a torn last line from a killed run is skipped)."""
+    return read_jsonl_checked(path)[0]
+
+
+def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` (never pickled objects), read now; a damaged file raises
+    ``ValueError`` naming it."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except FileNotFoundError:
+        raise
+    except DAMAGED as error:
+        raise ValueError(f"{path}: damaged .npz ({type(error).__name__}: {error}); "
+                         "delete it or re-run to rebuild it") from None
 
 
 class Run:
-    """One run folder, read lazily: ``run.epochs``, ``run.summary``, ``run.predictions``..."""
+    """One run folder, read lazily: ``run.epochs``, ``run.summary``, ``run.predictions``...
+
+    A damaged file reads as missing; ``run.problems`` says which and why.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
+        self.folder = RunFolder(path)
+        self.path = self.folder.path
         if not self.path.is_dir():
             raise FileNotFoundError(f"load_run: {self.path} is not a folder")
         self._cache: dict[str, Any] = {}
+        self.problems: list[str] = []
+        self.dropped_lines = 0  # lines of metrics.jsonl that could not be read
 
     @property
     def name(self) -> str:
         return self.path.name
 
-    def _get(self, key: str, load: Any) -> Any:
+    def _get(self, key: str, load: Any, path: Path, empty: Any) -> Any:
         if key not in self._cache:
-            self._cache[key] = load()
+            try:
+                self._cache[key] = load() if path.exists() else empty
+            except DAMAGED as error:
+                why = str(error) if str(path) in str(error) else (
+                    f"{path}: damaged ({type(error).__name__}: {_first_line(error)})")
+                self.problems.append(why)
+                self._cache[key] = empty
         return self._cache[key]
 
     @property
@@ -170,15 +179,33 @@ class Run:
         def load() -> dict[str, Any]:
             import yaml
 
-            path = self.path / "config.yaml"
-            return yaml.safe_load(path.read_text()) or {} if path.exists() else {}
+            from .config import parse_yaml
 
-        return self._get("config", load)
+            try:
+                data = parse_yaml(self.folder.config.read_text(errors="strict"))
+            except yaml.YAMLError as error:
+                raise ValueError(f"{self.folder.config}: not valid YAML "
+                                 f"({_first_line(error)})") from None
+            if data is None:
+                return {}
+            if not isinstance(data, dict):
+                raise ValueError(f"{self.folder.config}: expected a mapping, got "
+                                 f"{type(data).__name__}")
+            return data
+
+        return self._get("config", load, self.folder.config, {})
 
     @property
     def metrics(self) -> list[dict[str, Any]]:
-        """Every line of metrics.jsonl."""
-        return self._get("metrics", lambda: read_jsonl(self.path / "metrics.jsonl"))
+        """Every readable line of metrics.jsonl (``dropped_lines`` counts the others)."""
+        def load() -> list[dict[str, Any]]:
+            records, self.dropped_lines = read_jsonl_checked(self.folder.metrics)
+            if self.dropped_lines:
+                self.problems.append(f"{self.folder.metrics}: dropped {self.dropped_lines} "
+                                     "damaged line(s)")
+            return records
+
+        return self._get("metrics", load, self.folder.metrics, [])
 
     @property
     def steps(self) -> list[dict[str, Any]]:
@@ -196,56 +223,51 @@ class Run:
     @property
     def summary(self) -> dict[str, Any]:
         def load() -> dict[str, Any]:
-            path = self.path / "summary.json"
-            return json.loads(path.read_text()) if path.exists() else {}
+            try:
+                data = json.loads(self.folder.summary.read_text(errors="strict"))
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{self.folder.summary}: not valid JSON ({error})") from None
+            if not isinstance(data, dict):
+                raise ValueError(f"{self.folder.summary}: expected an object, got "
+                                 f"{type(data).__name__}")
+            return data
 
-        return self._get("summary", load)
+        return self._get("summary", load, self.folder.summary, {})
 
-    def _npz(self, name: str) -> dict[str, np.ndarray] | None:
-        def load() -> dict[str, np.ndarray] | None:
-            path = self.path / name
-            if not path.exists():
-                return None
-            with np.load(path, allow_pickle=False) as data:
-                return {k: data[k] for k in data.files}
-
-        return self._get(name, load)
+    def _npz(self, path: Path) -> dict[str, np.ndarray] | None:
+        return self._get(path.name, lambda: read_npz(path), path, None)
 
     @property
     def predictions(self) -> dict[str, np.ndarray] | None:
-        return self._npz("predictions.npz")
+        return self._npz(self.folder.predictions)
 
     @property
     def activations(self) -> dict[str, np.ndarray] | None:
-        return self._npz("activations.npz")
+        return self._npz(self.folder.activations)
 
     @property
     def histograms(self) -> dict[str, np.ndarray] | None:
-        return self._npz("histograms.npz")
+        return self._npz(self.folder.histograms)
 
     @property
     def boundary(self) -> dict[str, np.ndarray] | None:
-        return self._npz("boundary.npz")
+        return self._npz(self.folder.boundary)
 
-    def _text(self, name: str) -> str | None:
-        path = self.path / name
-        return path.read_text() if path.exists() else None
+    def _text(self, path: Path) -> str | None:
+        return self._get(path.name, lambda: path.read_text(errors="strict"), path, None)
 
     @property
     def graph_dot(self) -> str | None:
-        return self._text("graph.dot")
+        return self._text(self.folder.graph)
 
     @property
     def model_txt(self) -> str | None:
-        return self._text("model.txt")
+        return self._text(self.folder.model)
 
     @property
     def checkpoints(self) -> dict[str, Path]:
         """``{"last": path, "best": path, "epoch-0003": path}`` for the checkpoints present."""
-        folder = self.path / "checkpoints"
-        if not folder.is_dir():
-            return {}
-        return {p.name[: -len(".safetensors")]: p for p in sorted(folder.glob("*.safetensors"))}
+        return self.folder.checkpoint_files()
 
     @property
     def status(self) -> str:
@@ -255,8 +277,20 @@ class Run:
         """One key across epoch records (None where missing): ``run.column("val_loss")``."""
         return [r.get(key) for r in self.epochs]
 
+    def check(self) -> list[str]:
+        """Read every file now; return the problems found (empty for a sound folder)."""
+        for name in ("config", "metrics", "summary", "predictions", "activations",
+                     "histograms", "boundary", "graph_dot", "model_txt"):
+            getattr(self, name)
+        return list(self.problems)
+
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r}, status={self.status}, epochs={len(self.epochs)})"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def load_run(path: str | os.PathLike[str]) -> Run:
@@ -265,8 +299,7 @@ def load_run(path: str | os.PathLike[str]) -> Run:
 
 
 def is_run_dir(path: Path) -> bool:
-    return path.is_dir() and any(
-        (path / f).exists() for f in ("summary.json", "metrics.jsonl", "config.yaml"))
+    return RunFolder(path).is_run()
 
 
 def iter_run_dirs(root: str | os.PathLike[str]) -> Iterator[Path]:

@@ -2,8 +2,9 @@
 
 A tar.gz must be read from start to end anyway, so one pass decodes every
 split it holds, and each split is cached as .npy (next to the data when
-that folder is writable, else in the cache dir), keyed by the source's
-size and modification time. The second load is an ``np.load``.
+that folder is writable, else in the cache dir), keyed by a folder's file
+list (paths, sizes, mtimes) or an archive's size and modification time. The
+second load is an ``np.load``.
 
 A gzipped archive is decompressed in one go and its ustar headers parsed
 directly (``tarfile`` is 10x slower per member); decoding then runs in
@@ -13,6 +14,7 @@ otherwise), each taking a range of the images.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -27,8 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from deepgrad.atomic import atomic_write
+
 from ..errors import CorruptFileError
-from ..paths import atomic_write, cache_dir, is_writable
+from ..paths import cache_dir, is_writable
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 FORMATS = ["JPEG", "PNG"]
@@ -211,13 +215,18 @@ def _group(source: Path, names: list[str]) -> tuple[list[str | None], list[str]]
 
 def _cache_folder(source: Path, mode: str) -> list[Path]:
     """Candidate cache folders, best first: next to the data, then the cache dir."""
-    st = source.stat()
-    if source.is_dir():  # a folder changes when its files do: key on them
-        files = [p.stat() for p in source.rglob("*") if p.is_file()]
-        size, mtime = sum(f.st_size for f in files), max((f.st_mtime_ns for f in files), default=0)
+    if source.is_dir():
+        # A folder is keyed by its file list: every path (so its class), size and mtime. A
+        # total size and newest mtime missed a file moved to another class or a renamed
+        # class folder (a rename keeps sizes and mtimes), and served the stale labels.
+        listing = sorted(
+            (p.relative_to(source).as_posix(), st.st_size, st.st_mtime_ns)
+            for p in source.rglob("*") if p.is_file() and (st := p.stat()))
+        digest = hashlib.sha256(json.dumps(listing).encode()).hexdigest()[:20]
+        key = f"{source.name}-{digest}-{mode}-v{CACHE_VERSION}"
     else:
-        size, mtime = st.st_size, st.st_mtime_ns
-    key = f"{source.name}-{size}-{mtime}-{mode}-v{CACHE_VERSION}"
+        st = source.stat()
+        key = f"{source.name}-{st.st_size}-{st.st_mtime_ns}-{mode}-v{CACHE_VERSION}"
     return [source.parent / ".deepgrad-cache" / key, cache_dir() / "images" / key]
 
 

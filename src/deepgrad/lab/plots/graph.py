@@ -1,7 +1,8 @@
 """The network's graph as a picture: SVG for the report, a Figure for PNGs and notebooks.
 
 The DOT text comes from ``deepgrad.viz.to_dot`` (the autograd graph) or
-``deepgrad.viz.module_to_dot`` (the module tree), or a run's ``graph.dot``.
+``deepgrad.viz.module_to_dot`` (the module tree), or a run's ``graph.dot``;
+``graph_layout`` parses and lays it out.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import matplotlib as mpl
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from deepgrad import viz
+from deepgrad.lab.plots import graph_layout as viz
 from deepgrad.lab.plots._common import figure_png
 
 __all__ = ["graph_png", "graph_svg", "plot_graph"]

@@ -1,6 +1,6 @@
 """The run report: one self-contained HTML file per run, or per comparison of runs.
 
-``write_report(run_dir)`` reads a run folder (the contract in notes/runfolder.md)
+``write_report(run_dir)`` reads a run folder (the contract in docs/run-folder.md)
 and writes ``report.html`` into it: a table of contents, the config and summary,
 and every figure the run's data allows; sections whose data the run lacks are
 a one-line note. Several runs give a comparison: final metrics and configs side
@@ -104,11 +104,13 @@ def write_report(runs: RunArg | Sequence[RunArg], out: str | os.PathLike[str] | 
     several. ``png_dir`` also saves every figure there as a 200-dpi PNG (and the
     graph as SVG too), named ``<run>-<figure>.png``.
     """
-    from deepgrad.lab.runs import atomic_write_bytes
+    from deepgrad.atomic import atomic_write_bytes
+    from deepgrad.lab.run_folder import RunFolder
 
     loaded = _as_list(runs)
     if out is None:
-        out = Path(loaded[0].path) / "report.html" if len(loaded) == 1 else Path("report.html")
+        out = (RunFolder(loaded[0].path).report if len(loaded) == 1
+               else Path(RunFolder.REPORT))
     html = build_report(loaded, png_dir)
     path = Path(out)
     atomic_write_bytes(path, html.encode("utf-8"))
@@ -148,7 +150,11 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Handler of ``deepgrad report``: write the report, print its path, maybe open it."""
-    path = write_report(args.runs, args.output, args.png)
+    loaded = _as_list(args.runs)
+    path = write_report(loaded, args.output, args.png)
+    for run in loaded:  # what the report could not read, also on the terminal
+        for problem in run.problems:
+            print(f"deepgrad report: warning: {problem}", file=sys.stderr)
     print(f"report: {path}")
     if args.png:
         print(f"figures: {args.png}")

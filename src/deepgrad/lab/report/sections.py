@@ -24,6 +24,7 @@ from deepgrad.lab import plots
 from deepgrad.lab.plots._common import figure_png, get
 from deepgrad.lab.plots.features import feature_map_layers, filter_keys
 from deepgrad.lab.plots.histograms import KINDS, histogram_names, saturation_names
+from deepgrad.lab.registry import direction
 
 HTML_DPI = 100
 PNG_DPI = 200
@@ -166,12 +167,9 @@ def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def lower_is_better(key: str) -> bool | None:
-    """Which way a metric improves; None for things that are not scores (time, lr)."""
-    if "loss" in key or key.endswith(("mse", "error")):
-        return True
-    if any(word in key for word in ("acc", "f1", "precision", "recall", "psnr", "auc")):
-        return False
-    return None
+    """Which way a metric improves (the registry's answer); None for what is not a score."""
+    found = direction(key)
+    return None if found is None else found == "min"
 
 
 # ------------------------------------------------------------------ run data
@@ -243,9 +241,12 @@ def _data(run: Any, attr: str) -> Any:
 
 
 def overview_section(run: Any, sid: str) -> Section:
+    section = Section(sid, "Overview")
+    for problem in (run.check() if hasattr(run, "check") else []):
+        # a damaged file is named here; the sections below use what could be read
+        section.blocks.append(Block("error", text=f"Damaged file: {problem}"))
     summary = run.summary or {}
     config = run.config or {}
-    section = Section(sid, "Overview")
     facts: list[tuple[str, Any]] = [
         ("run folder", Path(run.path).name),
         ("status", summary.get("status")),

@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .spec import _label
+from .spec import _label, short_value
 
 __all__ = ["numeric_settings", "plot_metric_vs_setting", "write_figures"]
 
@@ -43,7 +43,7 @@ def plot_metric_vs_setting(
         mean = s.get(f"{metric}_mean")
         if mean is None:
             continue
-        label = ", ".join(f"{_label(k)}={_short(s.get(k))}" for k in others
+        label = ", ".join(f"{_label(k)}={short_value(s.get(k))}" for k in others
                           if s.get(k) is not None)
         if not label and others:
             label = s["variant"].split(",")[0]
@@ -67,14 +67,6 @@ def plot_metric_vs_setting(
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (list, tuple)):
-        return "-".join(str(v) for v in value)
-    return str(value)
 
 
 def write_figures(

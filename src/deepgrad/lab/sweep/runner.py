@@ -28,12 +28,15 @@ import json
 import math
 import os
 import shutil
-import signal
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from deepgrad.atomic import atomic_write_text
+from deepgrad.lab.process import FolderBusy, folder_lock, sigterm_as_interrupt
+from deepgrad.lab.run_folder import RunFolder
 
 from .spec import SweepError, SweepSpec, Trial, expand, load_sweep
 from .trial import TrialTask, find_run_dir, read_outcome
@@ -75,15 +78,6 @@ def default_out(spec: SweepSpec) -> Path:
 # ----------------------------------------------------------------------------- files
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
@@ -112,46 +106,16 @@ def read_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
 @contextlib.contextmanager
 def _lock(folder: Path) -> Iterator[None]:
     """One sweep process per folder (an OS lock: released even when the process is killed)."""
+    held = contextlib.ExitStack()
     try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; trust the user
-        yield
-        return
-    fh = open(folder / ".lock", "w")
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        fh.close()
+        held.enter_context(folder_lock(folder, "sweep"))
+    except FolderBusy:
         raise SweepError(
             f"{folder}: another sweep process is running in this folder; wait for it, "
             "or give --out a different folder"
         ) from None
-    try:
-        fh.write(str(os.getpid()))
-        fh.flush()
+    with held:
         yield
-    finally:
-        fcntl.flock(fh, fcntl.LOCK_UN)
-        fh.close()
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """``kill PID`` stops a sweep as cleanly as Ctrl-C (main thread only)."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
 
 
 # ----------------------------------------------------------------------------- summary
@@ -277,7 +241,7 @@ class _Sweep:
         return out
 
     def write_csv(self) -> None:
-        _atomic_write_text(self.dir / "sweep.csv", _csv_text(self.flat_rows(), self.columns()))
+        atomic_write_text(self.dir / "sweep.csv", _csv_text(self.flat_rows(), self.columns()))
 
     def record(self, trial_id: str, result: dict[str, Any]) -> dict[str, Any]:
         """Put a worker's result into the trial's row."""
@@ -335,8 +299,8 @@ class _Sweep:
             "base_key": base_key,
             "trials": keys,
         }
-        _atomic_write_text(meta_path, json.dumps(meta, indent=1))
-        _atomic_write_text(self.dir / "sweep.yaml", yaml.safe_dump(self.spec.raw, sort_keys=False))
+        atomic_write_text(meta_path, json.dumps(meta, indent=1))
+        atomic_write_text(self.dir / "sweep.yaml", yaml.safe_dump(self.spec.raw, sort_keys=False))
 
     def plan(self, trial: Trial) -> TrialTask | None:
         """The task that (re)runs ``trial``, or None when its run folder says it is finished."""
@@ -347,7 +311,7 @@ class _Sweep:
             return None
         resume = None
         if run_dir is not None:
-            if (run_dir / "checkpoints" / "last.safetensors").is_file():
+            if RunFolder(run_dir).checkpoint_files():  # resume takes the newest intact one
                 resume = str(run_dir)
             else:  # started but never checkpointed: nothing to keep
                 shutil.rmtree(run_dir, ignore_errors=True)
@@ -464,7 +428,7 @@ def run_sweep(
         runner = None
         bar = None
         try:
-            with _sigterm_as_interrupt():
+            with sigterm_as_interrupt():
                 runner = _make_backend(backend, workers, address, num_cpus, threads)
                 say(f"backend {runner.describe()}")
                 bar = _progress(total, done, spec.name, progress)
@@ -473,7 +437,7 @@ def run_sweep(
             interrupted = True
             say("interrupted: stopping running trials (they keep their checkpoints) ...")
             if runner is not None:
-                with _sigterm_as_interrupt():
+                with sigterm_as_interrupt():
                     for result in runner.shutdown(grace=grace):
                         _finish(state, result)
             for row in state.rows.values():
@@ -493,7 +457,7 @@ def run_sweep(
         sum_cols = ["variant", *state.varied, "n", "seeds"]
         for m in metrics:
             sum_cols += [f"{m}_mean", f"{m}_std"]
-        _atomic_write_text(sweep_dir / "summary.csv", _csv_text(summary, sum_cols))
+        atomic_write_text(sweep_dir / "summary.csv", _csv_text(summary, sum_cols))
         best = state.search.best() if state.search is not None else None
         report_path = None
         if report and not interrupted and any(r["status"] == "completed" for r in rows):
@@ -592,7 +556,7 @@ def _write_report(state: _Sweep, summary: list[dict[str, Any]], say: Any) -> Pat
                 runs.append(load_run(path))
     if not runs:
         return None
-    out = state.dir / "report.html"
+    out = state.dir / RunFolder.REPORT
     try:
         result = write(runs, out=out)
     except Exception as exc:  # noqa: BLE001 - a report problem must not lose the sweep

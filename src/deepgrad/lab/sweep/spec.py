@@ -39,7 +39,6 @@ import difflib
 import hashlib
 import itertools
 import json
-import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -47,6 +46,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .distributions import Distribution, parse_params
+from .schema import (
+    DEFAULT_TRAINER,
+    TOP_KEYS,
+    PrunerSection,
+    RandomSection,
+    SearchSection,
+    SweepError,
+    SweepFile,
+)
+from .schema import (
+    unknown as _unknown,
+)
 
 __all__ = [
     "SweepError",
@@ -65,61 +78,9 @@ __all__ = [
     "config_hash",
 ]
 
-DEFAULT_TRAINER = "deepgrad.lab.experiment:train"
-TOP_KEYS = (
-    "name", "description", "report", "base", "set", "seeds", "metric", "grid", "list",
-    "random", "search", "profiles", "trainer",
-)
-DIST_KINDS = ("choice", "uniform", "log_uniform", "int")
-_SECTIONS = ("model", "optimizer", "loss", "scheduler")  # accept ``model: mlp`` shorthand
-
-
-class SweepError(ValueError):
-    """A sweep file that cannot be used; the message names the file, the key and the fix."""
 
 
 # ----------------------------------------------------------------------------- pieces
-
-
-@dataclass(frozen=True)
-class Distribution:
-    """One random/search parameter: ``choice``, ``uniform``, ``log_uniform`` or ``int``.
-
-    ``int`` bounds are inclusive (``{int: [16, 256]}``), with an optional
-    ``step`` and ``log``; ``log_uniform`` samples ``exp(U(log lo, log hi))``.
-    """
-
-    kind: str
-    low: float = 0.0
-    high: float = 0.0
-    choices: tuple[Any, ...] = ()
-    step: int = 1
-    log: bool = False
-
-    def sample(self, rng: np.random.Generator) -> Any:
-        """One value, drawn with ``rng`` (plain Python types, so configs stay YAML)."""
-        if self.kind == "choice":
-            return copy.deepcopy(self.choices[int(rng.integers(len(self.choices)))])
-        if self.kind == "uniform":
-            return float(rng.uniform(self.low, self.high))
-        if self.kind == "log_uniform":
-            return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
-        lo, hi = int(self.low), int(self.high)
-        if self.log:
-            value = int(round(math.exp(rng.uniform(math.log(lo), math.log(hi)))))
-        else:
-            value = int(rng.integers(0, (hi - lo) // self.step + 1)) * self.step + lo
-        return max(lo, min(hi, value))
-
-    def to_optuna(self) -> Any:
-        """The matching ``optuna.distributions`` object."""
-        from optuna import distributions as d
-
-        if self.kind == "choice":
-            return d.CategoricalDistribution(list(self.choices))
-        if self.kind in ("uniform", "log_uniform"):
-            return d.FloatDistribution(self.low, self.high, log=self.kind == "log_uniform")
-        return d.IntDistribution(int(self.low), int(self.high), step=self.step, log=self.log)
 
 
 @dataclass(frozen=True)
@@ -214,9 +175,11 @@ class SweepSpec:
 
 
 def metric_direction(metric: str) -> str:
-    """Losses and errors go down, everything else (accuracy, psnr) up."""
-    low = metric.lower()
-    return "minimize" if any(k in low for k in ("loss", "mse", "mae", "error")) else "maximize"
+    """``maximize`` or ``minimize``, as the registry says ``metric`` improves; ``maximize``
+    for what is not a known score (a sweep file names its direction for those)."""
+    from deepgrad.lab.registry import monitor_direction
+
+    return "minimize" if monitor_direction(metric) == "min" else "maximize"
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -224,16 +187,6 @@ def metric_direction(metric: str) -> str:
 
 def _where(source: Path | None, key: str) -> str:
     return f"{source}: {key}" if source is not None else key
-
-
-def _unknown(key: str, allowed: tuple[str, ...] | list[str], where: str) -> SweepError:
-    close = difflib.get_close_matches(key, list(allowed), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return SweepError(f"{where}: unknown key {key!r}{hint}; allowed: {', '.join(allowed)}")
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -248,28 +201,14 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def set_dotted(config: dict[str, Any], key: str, value: Any) -> None:
-    """Set ``model.widths`` (a dotted key) in a raw config mapping, in place.
+    """Set ``model.widths`` (a dotted key) in a raw config mapping, in place: the config's
+    own setter (``deepgrad.lab.config.set_dotted``), its errors as SweepErrors."""
+    from deepgrad.lab import config as cfg
 
-    A section given by name only (``model: mlp``) becomes ``{name: mlp}`` first,
-    so ``model.hidden`` can be added to it.
-    """
-    parts = key.split(".")
-    if not all(parts):
-        raise SweepError(f"{key!r}: empty part in dotted key; use keys like optimizer.lr")
-    node = config
-    for i, part in enumerate(parts[:-1]):
-        child = node.get(part)
-        if child is None:
-            child = {}
-        elif isinstance(child, str) and i == 0 and part in _SECTIONS:
-            child = {"name": child}
-        elif not isinstance(child, dict):
-            raise SweepError(
-                f"{key!r}: {'.'.join(parts[: i + 1])} is {child!r}, not a section"
-            )
-        node[part] = child
-        node = child
-    node[parts[-1]] = copy.deepcopy(value)
+    try:
+        cfg.set_dotted(config, key, value, where="sweep key")
+    except cfg.ConfigError as error:
+        raise SweepError(str(error)) from None
 
 
 def config_hash(config: dict[str, Any]) -> str:
@@ -278,13 +217,15 @@ def config_hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _short(value: Any) -> str:
+def short_value(value: Any) -> str:
+    """A setting as it appears in variant names and figure legends: ``0.001``, ``1e-35``,
+    ``1e35`` (no ``+``: file names turn it into ``-``, and 1e+35 became 1e-35), ``32x16``."""
     if isinstance(value, float):
-        return f"{value:g}"
+        return f"{value:g}".replace("e+", "e")
     if isinstance(value, (list, tuple)):
-        return "x".join(_short(v) for v in value)
+        return "x".join(short_value(v) for v in value)
     if isinstance(value, dict):
-        return "-".join(f"{k}{_short(v)}" for k, v in value.items())
+        return "-".join(f"{k}{short_value(v)}" for k, v in value.items())
     return str(value)
 
 
@@ -298,7 +239,7 @@ def variant_name(overrides: dict[str, Any]) -> str:
     """``{"model.activation": "tanh", "loss.name": "mae"}`` -> ``activation=tanh,loss=mae``."""
     if not overrides:
         return "base"
-    return ",".join(f"{_label(k)}={_short(v)}" for k, v in overrides.items())
+    return ",".join(f"{_label(k)}={short_value(v)}" for k, v in overrides.items())
 
 
 def slug(text: str, limit: int = 60) -> str:
@@ -315,139 +256,64 @@ def slug(text: str, limit: int = 60) -> str:
 # ----------------------------------------------------------------------------- parsing
 
 
-def _parse_distribution(value: Any, where: str) -> Distribution:
-    if isinstance(value, list):  # a bare list is shorthand for a choice
-        value = {"choice": value}
-    if not isinstance(value, dict):
-        raise SweepError(
-            f"{where}: expected a distribution such as {{choice: [a, b]}}, {{uniform: [0, 1]}}, "
-            f"{{log_uniform: [1e-4, 1e-1]}} or {{int: [16, 256]}}, got {value!r}"
-        )
-    kinds = [k for k in value if k in DIST_KINDS]
-    extra = [k for k in value if k not in DIST_KINDS and k not in ("step", "log")]
-    if len(kinds) != 1 or extra:
-        bad = extra[0] if extra else None
-        if bad is not None:
-            raise _unknown(bad, DIST_KINDS + ("step", "log"), where)
-        raise SweepError(f"{where}: give exactly one of {', '.join(DIST_KINDS)}, got {value!r}")
-    kind = kinds[0]
-    arg = value[kind]
-    if kind == "choice":
-        if not isinstance(arg, list) or not arg:
-            raise SweepError(f"{where}.choice: expected a non-empty list, got {arg!r}")
-        return Distribution("choice", choices=tuple(arg))
-    if not (isinstance(arg, list) and len(arg) == 2 and all(_is_number(a) for a in arg)):
-        raise SweepError(f"{where}.{kind}: expected [low, high] numbers, got {arg!r}")
-    low, high = float(arg[0]), float(arg[1])
-    if not low < high:
-        raise SweepError(f"{where}.{kind}: low must be below high, got [{arg[0]}, {arg[1]}]")
-    if kind == "log_uniform" and low <= 0:
-        raise SweepError(f"{where}.log_uniform: bounds must be > 0, got [{arg[0]}, {arg[1]}]")
-    if kind == "int":
-        if not all(isinstance(a, int) and not isinstance(a, bool) for a in arg):
-            raise SweepError(f"{where}.int: bounds must be integers, got {arg!r}")
-        step = value.get("step", 1)
-        log = value.get("log", False)
-        if not isinstance(step, int) or step < 1:
-            raise SweepError(f"{where}.step: expected an integer >= 1, got {step!r}")
-        if not isinstance(log, bool):
-            raise SweepError(f"{where}.log: expected true/false, got {log!r}")
-        if log and (low < 1 or step != 1):
-            raise SweepError(f"{where}: a log int needs low >= 1 and step 1")
-        return Distribution("int", low, high, step=step, log=log)
-    if "step" in value or "log" in value:
-        raise SweepError(f"{where}: step/log apply to int distributions only")
-    return Distribution(kind, low, high)
+def _checked(cls: type, value: Any, where: str, source: Path | None) -> Any:
+    """``value`` read by the config validator into schema ``cls``; its errors as SweepErrors."""
+    from deepgrad.lab.validator import ConfigError, from_dict
+
+    try:
+        return from_dict(cls, value, where)
+    except ConfigError as exc:
+        raise SweepError(f"{source}: {exc}" if source is not None else str(exc)) from None
 
 
-def _parse_params(value: Any, where: str) -> dict[str, Distribution]:
-    if not isinstance(value, dict) or not value:
-        raise SweepError(f"{where}: expected a mapping of dotted keys to distributions")
-    return {str(k): _parse_distribution(v, f"{where}.{k}") for k, v in value.items()}
-
-
-def _int(value: Any, where: str, minimum: int = 0) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+def _at_least(value: int, minimum: int, where: str) -> int:
+    if value < minimum:
         raise SweepError(f"{where}: expected an integer >= {minimum}, got {value!r}")
     return value
 
 
-def _check_keys(data: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
-    for key in data:
-        if key not in allowed:
-            raise _unknown(str(key), allowed, where)
-
-
-def _parse_random(value: Any, where: str) -> RandomSpec:
-    if not isinstance(value, dict):
-        raise SweepError(f"{where}: expected a mapping {{n: 8, params: {{...}}}}, got {value!r}")
-    _check_keys(value, ("n", "seed", "params"), where)
-    if "n" not in value or "params" not in value:
-        raise SweepError(f"{where}: needs n (how many samples) and params")
+def _parse_random(section: RandomSection, where: str) -> RandomSpec:
     return RandomSpec(
-        n=_int(value["n"], f"{where}.n", 1),
-        params=_parse_params(value["params"], f"{where}.params"),
-        seed=_int(value.get("seed", 0), f"{where}.seed"),
+        n=_at_least(section.n, 1, f"{where}.n"),
+        params=parse_params(section.params, f"{where}.params"),
+        seed=_at_least(section.seed, 0, f"{where}.seed"),
     )
 
 
-_SEARCH_KEYS = (
-    "method", "n_trials", "metric", "direction", "params", "sampler", "seed",
-    "n_startup_trials", "pruner", "storage", "study_name",
-)
-
-
-def _parse_search(value: Any, where: str) -> SearchSpec:
-    if not isinstance(value, dict):
-        raise SweepError(f"{where}: expected a mapping with method, n_trials, metric, params")
-    _check_keys(value, _SEARCH_KEYS, where)
-    method = value.get("method", "optuna")
-    if method != "optuna":
-        raise SweepError(f"{where}.method: only 'optuna' is supported, got {method!r}")
-    for key in ("n_trials", "metric", "params"):
-        if key not in value:
-            raise SweepError(f"{where}: missing required key {key!r}")
-    metric = value["metric"]
-    if not isinstance(metric, str):
-        raise SweepError(f"{where}.metric: expected a metric name like val_accuracy")
-    direction = value.get("direction", metric_direction(metric))
+def _parse_search(section: SearchSection, where: str, source: Path | None) -> SearchSpec:
+    if section.method != "optuna":
+        raise SweepError(f"{where}.method: only 'optuna' is supported, got {section.method!r}")
+    direction = section.direction or metric_direction(section.metric)
     if direction not in ("maximize", "minimize"):
         raise SweepError(f"{where}.direction: expected maximize or minimize, got {direction!r}")
-    sampler = value.get("sampler", "tpe")
-    if sampler not in ("tpe", "random"):
-        raise SweepError(f"{where}.sampler: expected tpe or random, got {sampler!r}")
-    pruner_raw = value.get("pruner", "median")
-    pruner: str | None
-    p_start, p_warm = 2, 1
-    if pruner_raw is None or pruner_raw in ("none", False):
-        pruner = None
-    elif isinstance(pruner_raw, str):
-        pruner = pruner_raw
-    elif isinstance(pruner_raw, dict):
-        _check_keys(pruner_raw, ("name", "n_startup_trials", "n_warmup_steps"), f"{where}.pruner")
-        pruner = pruner_raw.get("name", "median")
-        p_start = _int(pruner_raw.get("n_startup_trials", 2), f"{where}.pruner.n_startup_trials")
-        p_warm = _int(pruner_raw.get("n_warmup_steps", 1), f"{where}.pruner.n_warmup_steps")
+    if section.sampler not in ("tpe", "random"):
+        raise SweepError(f"{where}.sampler: expected tpe or random, got {section.sampler!r}")
+    raw = section.pruner
+    if raw is None or raw in ("none", False):
+        pruner = PrunerSection(name="none")
+    elif isinstance(raw, str):
+        pruner = PrunerSection(name=raw)
+    elif isinstance(raw, dict):
+        pruner = _checked(PrunerSection, raw, "search.pruner", source)
     else:
-        raise SweepError(f"{where}.pruner: expected median, none or a mapping, got {pruner_raw!r}")
-    if pruner not in (None, "median"):
-        raise SweepError(f"{where}.pruner: expected median or none, got {pruner!r}")
-    for key in ("storage", "study_name"):
-        if value.get(key) is not None and not isinstance(value[key], str):
-            raise SweepError(f"{where}.{key}: expected a string, got {value[key]!r}")
+        raise SweepError(f"{where}.pruner: expected median, none or a mapping, got {raw!r}")
+    if pruner.name not in ("none", "median"):
+        raise SweepError(f"{where}.pruner: expected median or none, got {pruner.name!r}")
     return SearchSpec(
-        n_trials=_int(value["n_trials"], f"{where}.n_trials", 1),
-        metric=metric,
+        n_trials=_at_least(section.n_trials, 1, f"{where}.n_trials"),
+        metric=section.metric,
         direction=direction,
-        params=_parse_params(value["params"], f"{where}.params"),
-        sampler=sampler,
-        seed=_int(value.get("seed", 0), f"{where}.seed"),
-        n_startup_trials=_int(value.get("n_startup_trials", 5), f"{where}.n_startup_trials"),
-        pruner=pruner,
-        pruner_startup_trials=p_start,
-        pruner_warmup_steps=p_warm,
-        storage=value.get("storage"),
-        study_name=value.get("study_name"),
+        params=parse_params(section.params, f"{where}.params"),
+        sampler=section.sampler,
+        seed=_at_least(section.seed, 0, f"{where}.seed"),
+        n_startup_trials=_at_least(section.n_startup_trials, 0, f"{where}.n_startup_trials"),
+        pruner=None if pruner.name == "none" else pruner.name,
+        pruner_startup_trials=_at_least(pruner.n_startup_trials, 0,
+                                        f"{where}.pruner.n_startup_trials"),
+        pruner_warmup_steps=_at_least(pruner.n_warmup_steps, 0,
+                                      f"{where}.pruner.n_warmup_steps"),
+        storage=section.storage,
+        study_name=section.study_name,
     )
 
 
@@ -540,47 +406,49 @@ def parse_sweep(
     """
     if not isinstance(data, dict):
         raise SweepError(f"{source or 'sweep'}: expected a mapping at top level")
-    _check_keys(data, TOP_KEYS, str(source or "sweep"))
-    profiles = data.get("profiles") or {}
-    if not isinstance(profiles, dict):
-        raise SweepError(f"{_where(source, 'profiles')}: expected a mapping of profile names")
+    top = _checked(SweepFile, data, "", source)
+    profiles = top.profiles or {}
     if profile is not None:
         if profile not in profiles:
             have = ", ".join(profiles) or "none"
             raise SweepError(f"{_where(source, 'profiles')}: no {profile!r} profile (has: {have})")
         prof = profiles[profile]
-        if not isinstance(prof, dict):
-            raise SweepError(f"{_where(source, f'profiles.{profile}')}: expected a mapping")
-        allowed = tuple(k for k in TOP_KEYS if k not in ("profiles", "name"))
-        _check_keys(prof, allowed, _where(source, f"profiles.{profile}"))
+        where = f"profiles.{profile}"
+        _checked(SweepFile, prof, where, source)
+        for key in ("profiles", "name"):
+            if key in prof:
+                allowed = [k for k in TOP_KEYS if k not in ("profiles", "name")]
+                raise SweepError(_where(source, str(_unknown(key, allowed, where))))
         data = deep_merge(data, prof)
+        top = _checked(SweepFile, data, "", source)
     raw = {k: v for k, v in data.items() if k != "profiles"}
 
-    name = raw.get("name") or (source.stem if source is not None else None)
-    if not isinstance(name, str) or not name:
+    name = top.name or (source.stem if source is not None else None)
+    if not name:
         raise SweepError(f"{_where(source, 'name')}: a sweep needs a name")
-    if "base" not in raw:
+    if top.base is None:
         raise SweepError(f"{_where(source, 'base')}: missing; give a zoo model name, "
                          "a config file or an inline config")
-    base = _resolve_base(raw["base"], source)
-    sets = dict(raw.get("set") or {})
+    base = _resolve_base(top.base, source)
+    sets = dict(top.set or {})
     sets.update(overrides or {})
     for key, value in sets.items():
         set_dotted(base, str(key), value)
 
-    seeds_raw = raw.get("seeds", [base.get("seed", 0)])
-    if isinstance(seeds_raw, int) and not isinstance(seeds_raw, bool):
-        seeds_raw = [seeds_raw]
-    if not isinstance(seeds_raw, list) or not seeds_raw:
+    seeds = top.seeds if top.seeds is not None else [base.get("seed", 0)]
+    seeds = [seeds] if isinstance(seeds, int) else seeds
+    if not seeds:
         raise SweepError(f"{_where(source, 'seeds')}: expected a non-empty list of integers")
-    seeds = [_int(s, _where(source, f"seeds[{i}]")) for i, s in enumerate(seeds_raw)]
+    for i, s in enumerate(seeds):
+        _at_least(s, 0, _where(source, f"seeds[{i}]"))
     if len(set(seeds)) != len(seeds):
         raise SweepError(f"{_where(source, 'seeds')}: seeds repeat: {seeds}")
 
-    grid = _parse_grid(raw["grid"], _where(source, "grid")) if raw.get("grid") else {}
-    variants = _parse_list(raw["list"], _where(source, "list")) if raw.get("list") else []
-    random = _parse_random(raw["random"], _where(source, "random")) if raw.get("random") else None
-    search = _parse_search(raw["search"], _where(source, "search")) if raw.get("search") else None
+    grid = _parse_grid(top.grid, _where(source, "grid")) if top.grid else {}
+    variants = _parse_list(top.list, _where(source, "list")) if top.list else []
+    random = _parse_random(top.random, _where(source, "random")) if top.random else None
+    search = (_parse_search(top.search, _where(source, "search"), source)
+              if top.search else None)
     if random is not None and search is not None:
         raise SweepError(f"{source or 'sweep'}: give random or search, not both")
     if (random is not None or search is not None) and (grid or variants):
@@ -598,16 +466,11 @@ def parse_sweep(
             raise SweepError(f"{_where(source, 'grid')}.{key}: also set by a list variant")
 
     accuracy = "accuracy" in (base.get("metrics") or ["accuracy"])
-    metric = raw.get("metric") or (search.metric if search is not None else None)
+    metric = top.metric or (search.metric if search is not None else None)
     metric = metric or ("val_accuracy" if accuracy else "val_loss")
-    if not isinstance(metric, str):
-        raise SweepError(f"{_where(source, 'metric')}: expected a metric name like val_accuracy")
-    trainer = raw.get("trainer", DEFAULT_TRAINER)
-    if not isinstance(trainer, str) or ":" not in trainer:
+    trainer = top.trainer
+    if ":" not in trainer:
         raise SweepError(f"{_where(source, 'trainer')}: expected 'package.module:function'")
-    for key in ("description", "report"):
-        if raw.get(key) is not None and not isinstance(raw[key], str):
-            raise SweepError(f"{_where(source, key)}: expected a string, got {raw[key]!r}")
 
     spec = SweepSpec(
         name=name,
@@ -618,8 +481,8 @@ def parse_sweep(
         variants=variants,
         random=random,
         search=search,
-        description=raw.get("description"),
-        report=raw.get("report"),
+        description=top.description,
+        report=top.report,
         profile=profile,
         profiles=tuple(profiles),
         trainer=trainer,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
 import os
 import time
 import traceback
@@ -75,11 +74,9 @@ def read_outcome(run_dir: Path | None) -> dict[str, Any]:
     """Status, final metrics, epochs and wall time from a run folder's summary.json."""
     if run_dir is None:
         return {}
-    path = run_dir / "summary.json"
-    try:
-        summary = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+    from deepgrad.lab.runs import load_run
+
+    summary = load_run(run_dir).summary if run_dir.is_dir() else {}  # damaged reads as empty
     final = summary.get("final") or {}
     return {
         "run_status": summary.get("status"),

@@ -46,7 +46,7 @@ __all__ = [
 def get_model(name: str, **kwargs: Any) -> Any:
     """Build zoo model ``name``; unknown names and arguments say what is allowed."""
     spec = get_spec(name)
-    from deepgrad.lab.config import check_kwargs
+    from deepgrad.lab.validator import check_kwargs
 
     kwargs = check_kwargs(kwargs, spec.builder, "model", label=name)
     return spec.builder(**kwargs)
