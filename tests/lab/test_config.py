@@ -173,7 +173,7 @@ def test_yaml_errors_name_the_file_and_line(tmp_path: Path) -> None:
 
 def test_transforms_are_built_from_names() -> None:
     from deepgrad.data import transforms as T
-    from deepgrad.lab.experiment import build_transform
+    from deepgrad.lab.config_data import build_transform
 
     items = ["RandomHorizontalFlip", {"normalize": {"mean": [0.5] * 3, "std": [0.5] * 3}}]
     flip, norm = build_transform(items, "data.transforms.train")

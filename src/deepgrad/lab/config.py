@@ -28,6 +28,7 @@ from typing import Any
 
 from . import registry
 from .validator import ConfigError, check_kwargs, check_type, describe, from_dict, unknown_key
+from .yaml_io import load_yaml, parse_yaml
 
 __all__ = [
     "ConfigError",
@@ -192,67 +193,6 @@ class Config:
 
 
 # ----------------------------------------------------------------------------- loading
-
-
-def yaml_loader() -> Any:
-    """``yaml.SafeLoader`` that reads numbers as YAML 1.2 does: ``1e-3`` is a float.
-
-    PyYAML implements YAML 1.1, whose float pattern needs a dot and a signed
-    exponent, so ``lr: 1e-3`` was the *string* "1e-3" (and a confusing type
-    error later). Only plain scalars change; quoted ones stay strings.
-    """
-    global _LOADER
-    if _LOADER is None:
-        import re
-
-        import yaml
-
-        class Loader(yaml.SafeLoader):
-            pass
-
-        Loader.add_implicit_resolver(
-            "tag:yaml.org,2002:float",
-            re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-            list("-+0123456789"))
-        _LOADER = Loader
-    return _LOADER
-
-
-_LOADER: Any = None
-
-
-def parse_yaml(text: str) -> Any:
-    """YAML text to plain data: safe (never arbitrary objects), YAML 1.2 numbers."""
-    import yaml
-
-    return yaml.load(text, Loader=yaml_loader())  # noqa: S506 - a SafeLoader subclass
-
-
-def load_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a YAML mapping safely (never arbitrary objects; ``1e-3`` is a number)."""
-    import yaml
-
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {p}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: not a text file (binary or damaged)") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {p}: {exc.strerror}") from None
-    try:
-        data = parse_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{p}: invalid YAML{at}: {problem}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{p}: expected a mapping at top level, got {type(data).__name__}")
-    return data
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

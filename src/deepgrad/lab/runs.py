@@ -179,7 +179,7 @@ class Run:
         def load() -> dict[str, Any]:
             import yaml
 
-            from .config import parse_yaml
+            from .yaml_io import parse_yaml
 
             try:
                 data = parse_yaml(self.folder.config.read_text(errors="strict"))
