@@ -5,7 +5,8 @@
 ``deepgrad.lab.registry`` names the losses, optimizers, schedulers and
 metrics (with their directions); ``RunFolder`` names a run's files;
 ``deepgrad.lab.metrics`` holds the NumPy metrics, ``deepgrad.lab.callbacks``
-the callbacks, ``deepgrad.lab.runs`` reads run folders back.
+the callbacks, ``deepgrad.lab.runs`` reads run folders back; ``show`` puts a
+run's report inline in a notebook (``deepgrad.lab.live`` draws ``fit``'s live curves).
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from deepgrad.lab.history import History
 from deepgrad.lab.loggers import JsonlLogger, TensorBoardLogger
 from deepgrad.lab.run_folder import RunFolder
 from deepgrad.lab.runs import Run, list_runs, load_run
+from deepgrad.lab.show import InlineReport, inline_report, show
 from deepgrad.lab.trainer import Trainer
 
 __all__ = [
     "Callback",
     "EarlyStopping",
     "History",
+    "InlineReport",
     "JsonlLogger",
     "LambdaCallback",
     "LearningRateScheduler",
@@ -42,8 +45,10 @@ __all__ = [
     "callbacks",
     "evaluate",
     "fit",
+    "inline_report",
     "list_runs",
     "load_run",
     "metrics",
     "predict",
+    "show",
 ]

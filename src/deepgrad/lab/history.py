@@ -82,6 +82,12 @@ class History:
                          if isinstance(v, float) and k not in ("time",))
         return f"History(epochs={len(self)}{', ' + last if last else ''})"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: learning curves and the final metrics."""
+        from deepgrad.notebook.run_view import history_html
+
+        return history_html(self)
+
 
 def resolve_mode(monitor: str, mode: str = "auto") -> str:
     """'min' or 'max'; 'auto' asks the registry which way ``monitor`` improves (losses and

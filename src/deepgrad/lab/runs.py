@@ -287,6 +287,13 @@ class Run:
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r}, status={self.status}, epochs={len(self.epochs)})"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: status, learning curves, final metrics, unreadable files
+        (``deepgrad.lab.show(run)`` shows the whole report)."""
+        from deepgrad.notebook.run_view import run_html
+
+        return run_html(self)
+
 
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()

@@ -581,6 +581,12 @@ class Module:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the layer tree with settings and parameter counts."""
+        from deepgrad.notebook.module_view import module_html
+
+        return module_html(self)
+
 
 def _locate_error(error: BaseException, module: Module) -> None:
     """Name the layer that failed in the error message, as a dotted path from the

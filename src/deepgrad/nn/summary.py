@@ -92,6 +92,12 @@ class ModelSummary:
         return (f"ModelSummary({self.model_name}: total_params={self.total_params:,}, "
                 f"trainable_params={self.trainable_params:,}, layers={len(self.layers)})")
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the table with output shapes and parameter counts."""
+        from deepgrad.notebook.module_view import summary_html
+
+        return summary_html(self)
+
 
 def _shape_of(output: Any) -> Any:
     if isinstance(output, Tensor) or hasattr(output, "shape"):

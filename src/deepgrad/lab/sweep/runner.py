@@ -67,6 +67,16 @@ class SweepResult:
         """Every trial finished (completed or pruned) and nothing was interrupted."""
         return not self.interrupted and all(r["status"] in FINISHED for r in self.rows)
 
+    def __repr__(self) -> str:
+        done = ", ".join(f"{s}={n}" for s, n in self.counts.items() if n)
+        return f"SweepResult({str(self.sweep_dir)!r}, trials={len(self.rows)}, {done})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: trials by status and each variant's mean ± std."""
+        from deepgrad.notebook.run_view import sweep_html
+
+        return sweep_html(self)
+
 
 def default_out(spec: SweepSpec) -> Path:
     """``sweeps/<name>``, or ``sweeps/<name>-<profile>`` for a profile run."""
