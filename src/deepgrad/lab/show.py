@@ -31,7 +31,8 @@ class InlineReport:
     def _repr_html_(self) -> str:
         return (f'<iframe class="deepgrad-report-frame" title="{esc(self.title)}" '
                 f'sandbox="allow-scripts" srcdoc="{esc(self.report_html)}" '
-                f'style="width:100%;height:{self.height}px;border:1px solid #ccd;'
+                f'style="width:100%;box-sizing:border-box;height:{self.height}px;'
+                f'border:1px solid #ccd;
                 f'resize:vertical"></iframe>')
 
     def __repr__(self) -> str:
