@@ -32,8 +32,7 @@ class InlineReport:
         return (f'<iframe class="deepgrad-report-frame" title="{esc(self.title)}" '
                 f'sandbox="allow-scripts" srcdoc="{esc(self.report_html)}" '
                 f'style="width:100%;box-sizing:border-box;height:{self.height}px;'
-                f'border:1px solid #ccd;
-                f'resize:vertical"></iframe>')
+                f'border:1px solid #ccd;resize:vertical"></iframe>')
 
     def __repr__(self) -> str:
         return f"InlineReport({self.title!r}, {len(self.report_html):,} characters of HTML)"
