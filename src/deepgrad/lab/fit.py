@@ -26,8 +26,9 @@ from .adapters import as_loader, peek
 from .callbacks import Callback, ModelCheckpoint, NaNGuard
 from .fingerprint import model_fingerprint
 from .history import History
+from .live import LiveCurves, progress_callback
 from .process import folder_lock, sigterm_as_interrupt
-from .live import progress_callback
+from .progress import ProgressBar
 from .run_folder import RunFolder
 from .run_setup import RunSetup
 from .trainer import Trainer
@@ -133,7 +134,8 @@ def fit(model: Any, train_data: Any, val_data: Any = None, *, loss: Any, optimiz
                 checkpoint_every_epochs=checkpoint_every_epochs,
                 with_checkpoints=not any(isinstance(c, ModelCheckpoint) for c in user_callbacks))
             extra += setup.callbacks(task, sample, train_loader, val_loader)
-        extra.append(progress_callback(verbose))  # live curves in a notebook, else a bar
+        if not any(isinstance(c, (ProgressBar, LiveCurves)) for c in user_callbacks):
+            extra.append(progress_callback(verbose))  # live curves in a notebook, else a bar
         if shard is not None:
             extra.append(shard.callback())
 

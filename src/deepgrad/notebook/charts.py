@@ -61,7 +61,7 @@ def line_chart(series: Mapping[str, Sequence[object]], title: str = "", width: i
         parts.append(f'<text x="{pad_l}" y="{height - 3}" font-size="9">1</text>'
                      f'<text x="{pad_l + w}" y="{height - 3}" font-size="9" '
                      f'text-anchor="end">{n} epochs</text>')
-        for k, (name, pts) in enumerate(points.items()):
+        for k, pts in enumerate(points.values()):
             color = COLORS[k % len(COLORS)]
             stride = max(1, math.ceil(len(pts) / max_points))
             kept = pts[::stride] + ([pts[-1]] if pts and (len(pts) - 1) % stride else [])

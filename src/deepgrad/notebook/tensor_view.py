@@ -17,16 +17,19 @@ from .html import esc, frame, num, table
 
 SMALL = 64  # entries up to which the values themselves are shown
 MAX_IMAGES = 8  # images shown from a batch (N, C, H, W)
+MAX_SIDE = 256  # pixels: larger arrays are summarised by a histogram
 _BAD = 'style="color:#c00;font-weight:600"'
 
 
 def image_planes(shape: tuple[int, ...]) -> str | None:
     """How ``shape`` reads as images: "hw", "chw" (C 1 or 3), "nchw", or None.
 
-    Both sides must be 4..1024 pixels, so a (3, 5) matrix or a (64, 128) weight with a
-    batch of 1 is no image but a long row of features is no image either."""
+    Both sides must be 4..256 pixels (8..256 for a plain matrix) and neither more than 8
+    times the other: a (3, 5) matrix, a (4, 28, 28) stack of four channels, a thin
+    (1, 2, 512) or a (1000, 1000) matrix get a histogram instead (the PNG of a
+    million random values would weigh a megabyte)."""
     def sides(h: int, w: int) -> bool:
-        return 4 <= h <= 1024 and 4 <= w <= 1024 and max(h, w) <= 8 * min(h, w)
+        return 4 <= h <= MAX_SIDE and 4 <= w <= MAX_SIDE and max(h, w) <= 8 * min(h, w)
 
     if len(shape) == 2 and sides(*shape) and shape[0] >= 8 and shape[1] >= 8:
         return "hw"
@@ -48,8 +51,9 @@ def _preview(array: np.ndarray) -> str:
     layout = image_planes(array.shape) if array.dtype.kind in "biuf" else None
     if layout is not None:
         images = _images(array.astype(np.float64), layout)
-        scale = max(1, 96 // max(images[0].shape[:2]))
-        h, w = images[0].shape[0] * scale, images[0].shape[1] * scale
+        side = max(images[0].shape[:2])
+        zoom = 96 / side if side < 96 else 1.0  # small digits drawn at 96 px, big ones as-is
+        h, w = round(images[0].shape[0] * zoom), round(images[0].shape[1] * zoom)
         tags = "".join(f'<img class="deepgrad-image" src="{png_data_uri(img)}" width="{w}" '
                        f'height="{h}" style="image-rendering:pixelated;margin:2px;'
                        f'border:1px solid #ddd" alt="image {i}">'
