@@ -217,13 +217,16 @@ def test_sweep_view_escapes_variants_and_shows_mean_std(tmp_path: Path) -> None:
     summary = [{"variant": EVIL, "n": 2, "seeds": 2, "val_accuracy_mean": 0.91,
                 "val_accuracy_std": 0.012},
                {"variant": "b", "n": 0, "seeds": 2, "val_accuracy_mean": None,
-                "val_accuracy_std": None}]
+                "val_accuracy_std": None},
+               {"variant": "c", "n": 1, "seeds": 1, "val_accuracy_mean": 0.75,
+                "val_accuracy_std": 0.0}]
     result = SweepResult(tmp_path, rows=[{"status": "completed"}] * 2, summary=summary,
                          best={"number": 3, "value": 0.93, "params": {"lr": EVIL}},
                          counts={"completed": 2, "failed": 0})
     html = result._repr_html_()
     assert_no_script(html)
     assert "0.91 ± 0.012" in html and "2/2" in html and "completed 2" in html
+    assert "<td>0.75</td>" in html  # one seed: no spread to show
     assert "failed" not in html and "best trial" in html
     assert repr(result).startswith("SweepResult(") and "completed=2" in repr(result)
 

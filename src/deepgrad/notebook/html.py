@@ -18,7 +18,10 @@ STYLE = ("font-family:system-ui,sans-serif;font-size:12px;line-height:1.35;"
          "display:inline-block;max-width:100%;overflow:auto")
 # One rule for the cells of every view, scoped to the views' class (a style attribute on
 # each cell would make a 120-row model view 50 KB instead of 20).
-CELL_RULE = (".deepgrad-view td,.deepgrad-view th{padding:1px 8px;text-align:left;"
+# The selectors outrank JupyterLab's ``:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td``
+# (which right-aligns cells): two classes and three elements against two classes and one.
+CELL_RULE = ("div.deepgrad-view table.deepgrad-table td,"
+             "div.deepgrad-view table.deepgrad-table th{padding:1px 8px;text-align:left;"
              "border-bottom:1px solid #eee}")
 
 
@@ -48,7 +51,7 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") -
     """A small table; ``header`` is escaped, ``rows`` must already be HTML (esc/num)."""
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return (f'<table class="{esc(cls)}" '
+    return (f'<table class="deepgrad-table {esc(cls)}" '
             'style="border-collapse:collapse;margin:4px 0;font-size:12px">'
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 

@@ -34,7 +34,7 @@ def module_html(model: Any) -> str:
         own = sum(p.numel() for p in module.parameters(recurse=False))
         rows.append([f'<span style="padding-left:{12 * depth}px">{esc(label)}'
                      f"<b>{esc(module._get_name())}</b></span>",
-                     f"<code>{esc(settings)}</code>", num(own) if own else "",
+                     f"<code>{esc(settings)}</code>" if settings else "", num(own) if own else "",
                      num(_subtree_params(module))])
     more = (f"<div>… {len(named) - MAX_ROWS:,} more modules</div>"
             if len(named) > MAX_ROWS else "")

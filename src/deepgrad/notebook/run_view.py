@@ -87,7 +87,8 @@ def run_html(run: Any) -> str:
 
 def sweep_html(result: Any) -> str:
     """The HTML view of a SweepResult: trials by status, the per-variant mean ± std of
-    every final metric, the best trial."""
+    every final metric (the mean alone for a variant with one finished seed), the best
+    trial."""
     counts = " · ".join(f"{esc(k)} {num(v)}" for k, v in result.counts.items() if v)
     head = (f"<div><code>{esc(result.sweep_dir)}</code> · {len(result.rows)} trials"
             f"{' · ' + counts if counts else ''}"
@@ -99,7 +100,8 @@ def sweep_html(result: Any) -> str:
         cells = [esc(entry.get("variant")), f"{num(entry.get('n'))}/{num(entry.get('seeds'))}"]
         for m in metrics:
             mean, std = entry.get(f"{m}_mean"), entry.get(f"{m}_std")
-            cells.append("–" if mean is None else f"{num(mean)} ± {num(std or 0.0, 2)}")
+            spread = f" ± {num(std or 0.0, 2)}" if (entry.get("n") or 0) > 1 else ""
+            cells.append("–" if mean is None else f"{num(mean)}{spread}")
         rows.append(cells)
     more = (f"<div>… {len(summary) - MAX_SWEEP_ROWS:,} more variants in summary.csv</div>"
             if len(summary) > MAX_SWEEP_ROWS else "")
