@@ -213,6 +213,18 @@ def test_run_view_reads_a_run_folder(tmp_path: Path) -> None:
     assert Tags(html).names().count("polyline") >= 2
 
 
+def test_run_view_names_the_files_it_could_not_read(tmp_path: Path) -> None:
+    X, y = dg.randn(32, 2), (dg.rand(32) > 0.5).long()
+    h = lab.fit(nn.Sequential(nn.Linear(2, 2)), (X, y), loss="cross_entropy",
+                optimizer="sgd", epochs=1, batch_size=16, run_dir=tmp_path / "run",
+                tensorboard=False, verbose=0)
+    (Path(h.run_dir) / "summary.json").write_text('{"status": "<b>broken')
+    run = load_run(h.run_dir)
+    html = run._repr_html_()
+    assert run.problems and all(p.split(":")[0] in html for p in run.problems)
+    assert 'color:#c00">' in html and "<b>broken" not in html
+
+
 def test_sweep_view_escapes_variants_and_shows_mean_std(tmp_path: Path) -> None:
     summary = [{"variant": EVIL, "n": 2, "seeds": 2, "val_accuracy_mean": 0.91,
                 "val_accuracy_std": 0.012},

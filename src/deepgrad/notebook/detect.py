@@ -18,7 +18,7 @@ def in_notebook() -> bool:
     shell = get_ipython()
     if shell is None:
         return False
-    # The kernel's shell is a ZMQInteractiveShell with a kernel attached; the terminal
-    # one (TerminalInteractiveShell) cannot show HTML.
-    return getattr(shell, "kernel", None) is not None and \
-        type(shell).__name__ == "ZMQInteractiveShell"
+    # The kernel's shell is a ZMQInteractiveShell (or a subclass: Colab's, Spyder's) with a
+    # kernel attached; the terminal one (TerminalInteractiveShell) cannot show HTML.
+    zmq = any(c.__name__ == "ZMQInteractiveShell" for c in type(shell).__mro__)
+    return zmq and getattr(shell, "kernel", None) is not None
