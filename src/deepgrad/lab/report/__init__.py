@@ -7,9 +7,10 @@ a one-line note. Several runs give a comparison: final metrics and configs side
 by side (differences highlighted), overlaid curves, then each run's sections.
 
 The file works offline and alone: images are inlined as PNG/SVG data, CSS is
-inline, there is no script, no font and no link that leaves the file (a
-Content-Security-Policy forbids it). The HTML comes from a Jinja2 template,
-autoescaped.
+inline, the interactive views' JavaScript is inline and hand-written
+(``static/``, allowed by its hash), there is no font and no link that leaves the
+file (a Content-Security-Policy forbids it). The HTML comes from a Jinja2
+template, autoescaped. docs/report.md describes the views.
 
 From the command line (``deepgrad report``)::
 
@@ -58,6 +59,7 @@ def build_report(runs: RunArg | Sequence[RunArg], png_dir: str | os.PathLike[str
                  ) -> str:
     """The report's HTML text (``write_report`` writes it to a file)."""
     import deepgrad
+    from deepgrad.lab.report.scripts import page_script, script_hash
     from deepgrad.lab.report.sections import (
         FigureMaker,
         Section,
@@ -82,8 +84,10 @@ def build_report(runs: RunArg | Sequence[RunArg], png_dir: str | os.PathLike[str
         title = f"Comparison of {len(loaded)} runs"
         subtitle = " · ".join(labels)
     generated = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    script = page_script()
     return _template().render(title=title, subtitle=subtitle, sections=sections,
-                              version=deepgrad.__version__, generated=generated)
+                              version=deepgrad.__version__, generated=generated,
+                              script=script, script_hash=script_hash(script))
 
 
 def _template() -> Any:

@@ -9,6 +9,7 @@ costs the whole report.
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 import warnings
@@ -25,6 +26,7 @@ from deepgrad.lab.plots._common import figure_png, get
 from deepgrad.lab.plots.features import feature_map_layers, filter_keys
 from deepgrad.lab.plots.histograms import KINDS, histogram_names, saturation_names
 from deepgrad.lab.registry import direction
+from deepgrad.lab.report.curve_data import curve_data
 
 HTML_DPI = 100
 PNG_DPI = 200
@@ -42,6 +44,7 @@ class Block:
     """One thing in a section: a figure, a table, preformatted text or a note."""
 
     kind: str  # "figure" | "table" | "kv" (key-value pairs in columns) | "pre" | "note" | "error"
+    #          | "widget" (an interactive view: ``widget`` names it, ``data`` is its JSON)
     title: str = ""
     src: str = ""
     alt: str = ""
@@ -49,6 +52,9 @@ class Block:
     header: list[str] = field(default_factory=list)
     rows: list[list[Cell]] = field(default_factory=list)
     text: str = ""
+    widget: str = ""
+    data: str = ""
+    static: Block | None = None  # a widget's still picture (for print and --png)
 
 
 @dataclass
@@ -294,13 +300,32 @@ def curves_section(runs: Mapping[str, Any], sid: str, maker: FigureMaker, name: 
     if not have:
         section.note = "Left out: no metrics.jsonl records in this run."
         return section
-    section.blocks.append(maker.figure(
+    still = maker.figure(
         f"{name}-learning-curves", lambda: plots.plot_learning_curves(
             {label: run.metrics for label, run in have.items()}),
         title="Loss, metrics and learning rate",
         caption="Per epoch: train solid, validation dashed. Per step: the training loss, "
-                "smoothed (faint: raw)."))
+                "smoothed (faint: raw).")
+    section.blocks.append(widget_block(
+        "curves", curve_data({label: run.metrics for label, run in have.items()}),
+        title="Interactive curves",
+        caption="Hover for the logged values; drag across a chart to zoom, double-click or "
+                "'reset zoom' to undo. Train solid, validation dashed; with smoothing on, "
+                "the raw line is faint beneath.", static=still))
     return section
+
+
+def widget_block(widget: str, data: Any, *, title: str = "", caption: str = "",
+                 static: Block | None = None) -> Block:
+    """An interactive view: its data as JSON, safe inside a <script type=application/json>."""
+    return Block("widget", title=title, caption=caption, widget=widget, data=json_for_html(data),
+                 static=static)
+
+
+def json_for_html(data: Any) -> str:
+    """JSON that cannot end its <script> element or open a comment (<, >, & as \\u escapes)."""
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def model_section(run: Any, sid: str, maker: FigureMaker, name: str) -> Section:
