@@ -190,3 +190,45 @@ def test_run_toggles_filter_and_csv(driver: Any, reports: dict[str, Path],
     assert [float(r["value"]) for r in val] == pytest.approx(
         [r["val_accuracy"] for r in adam_run.epochs])
     check_clean(driver, "filtered comparison")
+
+
+def test_clicking_a_confusion_cell_shows_its_mistakes(driver: Any,
+                                                      reports: dict[str, Path]) -> None:
+    import base64
+
+    import numpy as np
+    from PIL import Image
+    from selenium.webdriver.common.keys import Keys
+
+    pred = load_run(reports["mnist_run"]).predictions
+    assert pred is not None
+    targets, preds = pred["targets"], pred["preds"]
+    pairs = [(int(t), int(p)) for t, p in zip(targets, preds, strict=True) if t != p]
+    t, p = max(set(pairs), key=pairs.count)  # the most frequent mistake
+    expected = {int(i) for i in np.flatnonzero((targets == t) & (preds == p))}
+    open_page(driver, reports["single"])
+    click(driver, f"#confusion .dg-cell[data-true='{t}'][data-pred='{p}']")
+    title = by_css(driver, "#confusion .dg-cell-title").text
+    assert f"True {pred['class_names'][t]}, predicted {pred['class_names'][p]}: " \
+           f"{len(expected)} example" in title
+    shown = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#confusion .dg-example'))"
+        ".map(f => [Number(f.dataset.index), f.querySelector('img') ? "
+        "f.querySelector('img').src : null])")
+    assert {i for i, _ in shown} == expected
+    confidence = pred["probs"][[i for i, _ in shown], p]
+    assert list(confidence) == sorted(confidence, reverse=True)  # most confident first
+    stored = {int(i): k for k, i in enumerate(pred["gallery_index"])}
+    with_image = [(i, src) for i, src in shown if src]
+    assert with_image and all(i in stored for i, _ in with_image)
+    for i, src in with_image:  # each thumbnail is that sample's stored pixels
+        png = base64.b64decode(src.split(",", 1)[1])
+        np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png))),
+                                      pred["gallery_images"][stored[i]])
+    # the keyboard: Enter on a diagonal cell says it holds no mistakes
+    cell = by_css(driver, "#confusion .dg-cell[data-true='0'][data-pred='0']")
+    into_view(driver, cell).send_keys(Keys.ENTER)
+    assert "predicted correctly" in by_css(driver, "#confusion .dg-cell-title").text
+    assert driver.execute_script(
+        "return document.querySelectorAll('#confusion .dg-example').length") == 0
+    check_clean(driver, "confusion drill-down")

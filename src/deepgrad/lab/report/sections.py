@@ -26,6 +26,7 @@ from deepgrad.lab.plots._common import figure_png, get
 from deepgrad.lab.plots.features import feature_map_layers, filter_keys
 from deepgrad.lab.plots.histograms import KINDS, histogram_names, saturation_names
 from deepgrad.lab.registry import direction
+from deepgrad.lab.report.confusion_data import confusion_data
 from deepgrad.lab.report.curve_data import curve_data
 
 HTML_DPI = 100
@@ -372,11 +373,23 @@ def confusion_section(run: Any, sid: str, maker: FigureMaker, name: str) -> Sect
     probs = np.asarray(pred["probs"])
     preds = np.asarray(pred["preds"]) if "preds" in pred else probs.argmax(axis=1)
     names = pred["class_names"] if "class_names" in pred else None
-    section.blocks.append(maker.figure(
+    still = maker.figure(
         f"{name}-confusion-matrix",
         lambda: plots.plot_confusion_matrix(pred["targets"], preds, names,
                                             num_classes=probs.shape[1]),
-        title="Confusion matrix", caption="Rows: true class; columns: predicted class."))
+        title="Confusion matrix", caption="Rows: true class; columns: predicted class.")
+    try:
+        data = confusion_data(pred)
+    except (ValueError, IndexError, KeyError) as exc:
+        section.blocks.append(maker._failed(f"{name}-confusion-explorer", "Confusion matrix",
+                                            exc))
+        section.blocks.append(still)
+    else:
+        section.blocks.append(widget_block(
+            "confusion", data, title="Confusion matrix",
+            caption="Rows: true class; columns: predicted class; shade: share of the row. "
+                    "Click a cell (or Enter on it) to see its misclassified examples.",
+            static=still))
     section.blocks.append(maker.figure(
         f"{name}-per-class", lambda: plots.plot_per_class_metrics(
             pred["targets"], preds, names, num_classes=probs.shape[1]),
