@@ -53,3 +53,41 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def driver() -> Iterator[Any]:
     with headless_chromium() as browser:
         yield browser
+
+
+SWEEP = """\
+name: lr-search
+base:
+  model: {name: moons-net, hidden: 4}
+  data: {name: moons, val_split: 0.2, options: {n_samples: 300, noise: 0.2}}
+  optimizer: {name: adam, lr: 0.05}
+  loss: cross_entropy
+  epochs: 5
+  batch_size: 32
+  logging: {tensorboard: false, histograms_every: 0, checkpoint_every: 0, progress: false}
+search:
+  n_trials: 8
+  metric: val_accuracy
+  direction: maximize
+  seed: 3
+  n_startup_trials: 4
+  pruner: {name: median, n_startup_trials: 2, n_warmup_steps: 1}
+  params:
+    optimizer.lr: {log_uniform: [1.0e-4, 0.3]}
+    model.hidden: [2, 4, 8]
+    optimizer.name: [adam, sgd]
+"""
+
+
+@pytest.fixture(scope="session")
+def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An Optuna search of 8 two-moons trials, one process (about 25 s), with its report."""
+    pytest.importorskip("optuna")
+    from deepgrad.lab.sweep import run_sweep
+
+    root = tmp_path_factory.mktemp("sweep")
+    (root / "sweep.yaml").write_text(SWEEP)
+    result = run_sweep(root / "sweep.yaml", out=root / "out", progress=False,
+                       log=lambda text: None)
+    assert result.report is not None
+    return root / "out"

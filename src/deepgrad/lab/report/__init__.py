@@ -17,6 +17,7 @@ From the command line (``deepgrad report``)::
     deepgrad report runs/mnist-cnn-20250101-120000
     deepgrad report runs/moons-* -o compare.html --open
     deepgrad report runs/mnist-cnn-20250101-120000 --png figures/
+    deepgrad report sweeps/002-learning-rates        # the sweep explorer
 """
 
 from __future__ import annotations
@@ -36,12 +37,15 @@ RunArg = Any  # a path to a run folder, or a loaded Run
 
 
 def _load(run: RunArg) -> Any:
+    from deepgrad.lab.report.sweep_data import SweepFolder, is_sweep_folder
     from deepgrad.lab.runs import load_run
 
     if isinstance(run, (str, os.PathLike)):
         path = Path(run).expanduser()
         if not path.is_dir():
             raise FileNotFoundError(f"report: {path} is not a run folder (no such directory)")
+        if is_sweep_folder(path):
+            return SweepFolder(path)
         return load_run(path)
     return run
 
@@ -65,24 +69,37 @@ def build_report(runs: RunArg | Sequence[RunArg], png_dir: str | os.PathLike[str
         Section,
         comparison_sections,
         run_sections,
+        sweep_section,
         unique_labels,
     )
+    from deepgrad.lab.report.sweep_data import SweepFolder
 
-    loaded = _as_list(runs)
+    given = _as_list(runs)
+    sweeps = [x for x in given if isinstance(x, SweepFolder)]
+    loaded = [x for x in given if not isinstance(x, SweepFolder)]
+    for sweep in sweeps:
+        loaded += sweep.finished_runs()
     maker = FigureMaker(Path(png_dir) if png_dir is not None else None)
-    labels = unique_labels(loaded)
-    sections: list[Section]
-    if len(loaded) == 1:
+    labels = unique_labels(loaded) if loaded else []
+    sections: list[Section] = [sweep_section(sw, f"sweep{k}-" if len(sweeps) > 1 else "")
+                               for k, sw in enumerate(sweeps, start=1)]
+    if not loaded:
+        title = f"Sweep report: {sweeps[0].name}"
+        subtitle = str(sweeps[0].path.resolve())
+    elif len(loaded) == 1 and not sweeps:
         sections = run_sections(loaded[0], labels[0], "", maker)
         title = f"Run report: {labels[0]}"
         subtitle = str(Path(loaded[0].path).resolve())
     else:
-        sections = comparison_sections(loaded, labels, maker)
+        sections += comparison_sections(loaded, labels, maker)
         for k, (run, label) in enumerate(zip(loaded, labels, strict=True), start=1):
             children = run_sections(run, label, f"run{k}-", maker, with_curves=True)
             sections.append(Section(f"run{k}", f"Run {k}: {label}", children=children))
         title = f"Comparison of {len(loaded)} runs"
         subtitle = " · ".join(labels)
+        if sweeps:
+            title = f"Sweep report: {', '.join(sw.name for sw in sweeps)}"
+            subtitle = " · ".join(str(sw.path.resolve()) for sw in sweeps)
     generated = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     script = page_script()
     return _template().render(title=title, subtitle=subtitle, sections=sections,
@@ -112,8 +129,8 @@ def write_report(runs: RunArg | Sequence[RunArg], out: str | os.PathLike[str] | 
     from deepgrad.lab.run_folder import RunFolder
 
     loaded = _as_list(runs)
-    if out is None:
-        out = (RunFolder(loaded[0].path).report if len(loaded) == 1
+    if out is None:  # one run or one sweep: inside its folder
+        out = (Path(loaded[0].path) / RunFolder.REPORT if len(loaded) == 1
                else Path(RunFolder.REPORT))
     html = build_report(loaded, png_dir)
     path = Path(out)
@@ -128,6 +145,7 @@ examples:
   deepgrad report runs/mnist-cnn-20250101-120000
   deepgrad report runs/moons-sgd-* runs/moons-adam-* -o moons.html --open
   deepgrad report runs/mnist-cnn-20250101-120000 --png figures/
+  deepgrad report sweeps/002-learning-rates
 """
 
 
@@ -144,7 +162,8 @@ def add_report_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("runs", nargs="+", metavar="RUN", help="run folder(s)")
+    p.add_argument("runs", nargs="+", metavar="RUN",
+                   help="run folder(s), or a sweep folder (sweep.csv): the sweep explorer")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="the HTML file (default: RUN/report.html for one run, "
                         "./report.html for several)")
@@ -157,7 +176,7 @@ def run_command(args: argparse.Namespace) -> int:
     loaded = _as_list(args.runs)
     path = write_report(loaded, args.output, args.png)
     for run in loaded:  # what the report could not read, also on the terminal
-        for problem in run.problems:
+        for problem in getattr(run, "problems", []):
             print(f"deepgrad report: warning: {problem}", file=sys.stderr)
     print(f"report: {path}")
     if args.png:

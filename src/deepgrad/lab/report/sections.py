@@ -607,3 +607,25 @@ def comparison_sections(runs: Sequence[Any], labels: Sequence[str],
             "comparison-decision-boundaries", lambda: plots.plot_decision_boundaries(boundaries),
             title="Final decision boundaries side by side")]))
     return out
+
+
+# ------------------------------------------------------------------ a sweep
+
+
+def sweep_section(sweep: Any, prefix: str = "") -> Section:
+    """The sweep explorer: results table, parallel coordinates, curves, setting importance."""
+    from deepgrad.lab.report.sweep_data import sweep_data
+
+    section = Section(f"{prefix}sweep", f"Sweep: {sweep.name}")
+    try:
+        data = sweep_data(sweep.path)
+    except (OSError, ValueError, KeyError) as exc:
+        section.blocks.append(Block("error", text=f"The sweep could not be read: {exc}"))
+        return section
+    if not data["trials"]:
+        section.note = "Left out: sweep.csv lists no trials yet."
+        return section
+    section.blocks.append(widget_block(
+        "sweep", data, title="Sweep explorer",
+        caption="Hover a table row to pick out its trial in the pictures."))
+    return section

@@ -443,7 +443,8 @@ def _write_figures(state: _Sweep, summary: list[dict[str, Any]], say: Any) -> No
 
 
 def _write_report(state: _Sweep, summary: list[dict[str, Any]], say: Any) -> Path | None:
-    """The report issue's multi-run page over the finished trials (never fails the sweep)."""
+    """The sweep's report.html: the sweep explorer, then the finished trials compared (never
+    fails the sweep)."""
     try:
         from deepgrad.lab import report as report_mod
     except ImportError:
@@ -451,19 +452,12 @@ def _write_report(state: _Sweep, summary: list[dict[str, Any]], say: Any) -> Pat
     write = getattr(report_mod, "write_report", None)
     if write is None:
         return None
-    from deepgrad.lab.runs import load_run
-
-    runs = []
-    for row in state.rows.values():
-        if row["status"] in FINISHED and row.get("run_dir"):
-            path = state.dir / row["run_dir"]
-            if path.is_dir():
-                runs.append(load_run(path))
-    if not runs:
+    if not any(row["status"] in FINISHED and row.get("run_dir")
+               for row in state.rows.values()):
         return None
     out = state.dir / RunFolder.REPORT
     try:
-        result = write(runs, out=out)
+        result = write(state.dir, out=out)  # the sweep explorer, then the trials' runs
     except Exception as exc:  # noqa: BLE001 - a report problem must not lose the sweep
         say(f"report: not written ({type(exc).__name__}: {exc})")
         return None
