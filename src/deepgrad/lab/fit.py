@@ -171,7 +171,8 @@ def fit(model: Any, train_data: Any, val_data: Any = None, *, loss: Any, optimiz
                 _best_effort(write_summary, "failed", f"DataMismatch: {error}")
                 raise
         if setup is not None:
-            setup.write_start(config, model, sample, resumed=resume is not None)
+            setup.write_start(config, model, sample, resumed=resume is not None,
+                              loss_fn=loss_fn)
             write_summary("running")
         try:
             with sigterm_as_interrupt():

@@ -30,6 +30,7 @@ class RunFolder:
     HISTOGRAMS = "histograms.npz"
     BOUNDARY = "boundary.npz"
     GRAPH = "graph.dot"
+    GRAPH_TRACE = "graph_trace.json"
     MODEL = "model.txt"
     TENSORBOARD = "tb"
     REPORT = "report.html"
@@ -85,6 +86,10 @@ class RunFolder:
     @property
     def graph(self) -> Path:
         return self.path / self.GRAPH
+
+    @property
+    def graph_trace(self) -> Path:
+        return self.path / self.GRAPH_TRACE
 
     @property
     def model(self) -> Path:

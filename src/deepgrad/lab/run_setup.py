@@ -104,13 +104,17 @@ class RunSetup:
 
     # ---- before training --------------------------------------------------------------
     def write_start(self, config: dict[str, Any], model: Any,
-                    sample: tuple[np.ndarray, np.ndarray] | None, resumed: bool) -> None:
-        """config.yaml (kept on resume), graph.dot, model.txt and TensorBoard samples."""
+                    sample: tuple[np.ndarray, np.ndarray] | None, resumed: bool,
+                    loss_fn: Any = None) -> None:
+        """config.yaml (kept on resume), graph.dot, graph_trace.json, model.txt and
+        TensorBoard samples."""
         if not resumed or not self.folder.config.exists():
             write_yaml(self.folder.config, config)
         if resumed or sample is None:
             return
         self.write_model_files(model, sample[0])
+        if loss_fn is not None:
+            self.write_graph_trace(model, loss_fn, sample)
         if self.tb is not None and self.probe is not None and self.probe[0].ndim == 4:
             self.tb.add_images("samples", self.probe[0][:16])
 
@@ -141,6 +145,18 @@ class RunSetup:
         except Exception:  # noqa: BLE001 - the repr is a fine fallback
             text = repr(model)
         self.folder.model.write_text(text + "\n")
+
+    def write_graph_trace(self, model: Any, loss_fn: Any,
+                          sample: tuple[np.ndarray, np.ndarray]) -> None:
+        """graph_trace.json: the sample batch forward and backward with every node's values
+        (eval mode; no ``.grad`` touched, no random number drawn)."""
+        try:
+            from .graph_trace import trace_graph
+
+            write_json(self.folder.graph_trace, trace_graph(model, loss_fn, *sample))
+        except Exception as error:  # noqa: BLE001 - a picture must not stop training
+            print(f"fit: could not trace the graph ({type(error).__name__}: {error})",
+                  file=sys.stderr)
 
     # ---- after training ---------------------------------------------------------------
     def write_summary(self, trainer: Trainer, *, name: str, model_name: str, status: str,

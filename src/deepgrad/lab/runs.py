@@ -261,6 +261,22 @@ class Run:
         return self._text(self.folder.graph)
 
     @property
+    def graph_trace(self) -> dict[str, Any] | None:
+        """graph_trace.json: one batch through the autograd graph (``lab.graph_trace``)."""
+        path = self.folder.graph_trace
+
+        def load() -> dict[str, Any]:
+            try:
+                data = json.loads(path.read_text(errors="strict"))
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}: not valid JSON ({error})") from None
+            if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+                raise ValueError(f"{path}: expected an object with a list of nodes")
+            return data
+
+        return self._get("graph_trace", load, path, None)
+
+    @property
     def model_txt(self) -> str | None:
         return self._text(self.folder.model)
 
@@ -280,7 +296,7 @@ class Run:
     def check(self) -> list[str]:
         """Read every file now; return the problems found (empty for a sound folder)."""
         for name in ("config", "metrics", "summary", "predictions", "activations",
-                     "histograms", "boundary", "graph_dot", "model_txt"):
+                     "histograms", "boundary", "graph_dot", "graph_trace", "model_txt"):
             getattr(self, name)
         return list(self.problems)
 

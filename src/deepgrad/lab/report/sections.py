@@ -28,6 +28,7 @@ from deepgrad.lab.plots.histograms import KINDS, histogram_names, saturation_nam
 from deepgrad.lab.registry import direction
 from deepgrad.lab.report.confusion_data import confusion_data
 from deepgrad.lab.report.curve_data import curve_data
+from deepgrad.lab.report.graph_data import graph_data
 
 HTML_DPI = 100
 PNG_DPI = 200
@@ -333,7 +334,7 @@ def model_section(run: Any, sid: str, maker: FigureMaker, name: str) -> Section:
     section = Section(sid, "Model")
     text = _data(run, "model_txt")
     dot = _data(run, "graph_dot")
-    if not text and not dot:
+    if not text and not dot and _data(run, "graph_trace") is None:
         section.note = "Left out: the run has neither model.txt nor graph.dot."
         return section
     if text:
@@ -347,12 +348,30 @@ def model_section(run: Any, sid: str, maker: FigureMaker, name: str) -> Section:
             section.blocks.append(Block("pre", title="Layers", text=text))
     else:
         section.blocks.append(Block("note", text="No model.txt (layer table) in this run."))
+    still = None
     if dot:
-        section.blocks.append(maker.svg(
+        still = maker.svg(
             f"{name}-graph", lambda: plots.graph_svg(dot), lambda: plots.graph.graph_png(dot),
             title="Graph of one forward pass",
             caption="Autograd graph: parameters blue, inputs grey, ops with their output "
-                    "shapes, the output green."))
+                    "shapes, the output green.")
+    trace = _data(run, "graph_trace")
+    explorer = None
+    if trace is not None:
+        try:
+            explorer = widget_block(
+                "graph", graph_data(trace), title="Graph explorer: one batch, backward",
+                caption="Step backward (button, or the key →) to follow the gradient "
+                        "from the loss to the input; each node shows its output and the "
+                        "gradient that arrived there. Click a module's name to collapse it. "
+                        "Red: exploding, violet: vanishing gradient.", static=still)
+        except (ValueError, KeyError, TypeError) as exc:
+            section.blocks.append(maker._failed(f"{name}-graph-explorer", "Graph explorer",
+                                                exc))
+    if explorer is not None:
+        section.blocks.append(explorer)
+    elif still is not None:
+        section.blocks.append(still)
     else:
         section.blocks.append(Block("note", text="No graph.dot in this run."))
     return section
