@@ -58,7 +58,7 @@ def between(values: list[float], log: bool = False) -> tuple[float, float]:
     t = (lambda v: math.log10(v)) if log else (lambda v: v)
     ordered = sorted(set(values))
     lo, hi = t(ordered[0]), t(ordered[-1])
-    a, b = max(zip(ordered, ordered[1:]), key=lambda p: t(p[1]) - t(p[0]))
+    a, b = max(zip(ordered[:-1], ordered[1:], strict=True), key=lambda p: t(p[1]) - t(p[0]))
     middle = (t(a) + t(b)) / 2
     return (middle - lo) / (hi - lo), (10 ** middle if log else middle)
 

@@ -167,7 +167,7 @@ def trace_graph(model: Any, loss_fn: Callable[[Any, Any], Any], x: Any, y: Any
             if getattr(node, "variable", None) is None and node.hooks:
                 node.hooks = [h for h in node.hooks if not any(h is o for o in ours)]
     index = {id(n): k for k, n in enumerate(nodes)}
-    records = []
+    records: list[dict[str, Any]] = []
     for node in nodes:
         variable = getattr(node, "variable", None)
         if variable is inputs:
@@ -187,8 +187,8 @@ def trace_graph(model: Any, loss_fn: Callable[[Any, Any], Any], x: Any, y: Any
                         "grad": stats(grads[id(node)]) if id(node) in grads else None})
     edges = [[index[id(parent)], index[id(node)]] for node in nodes
              for parent, _ in node.next_functions if parent is not None]
-    walk = [index[i] for i in dict.fromkeys(order)]
-    walk += [r["id"] for r in records if r["id"] not in walk]
+    walk: list[int] = [index[i] for i in dict.fromkeys(order)]
+    walk += [int(r["id"]) for r in records if r["id"] not in walk]
     first = [i for i in walk if records[i]["kind"] != "input"]
     walk = first + [i for i in walk if records[i]["kind"] == "input"]
     start = [index[id(p)] for p, _ in loss.grad_fn.next_functions if p is not None]

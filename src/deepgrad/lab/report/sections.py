@@ -405,7 +405,7 @@ def confusion_section(run: Any, sid: str, maker: FigureMaker, name: str) -> Sect
         section.blocks.append(still)
     else:
         section.blocks.append(widget_block(
-            "confusion", data, title="Confusion matrix",
+            "confusion", data, title="Counts (click a cell)",
             caption="Rows: true class; columns: predicted class; shade: share of the row. "
                     "Click a cell (or Enter on it) to see its misclassified examples.",
             static=still))

@@ -171,7 +171,7 @@ def sweep_data(folder: str | Path) -> dict[str, Any]:
                          f"wall_time and error (found {columns})") from exc
     if metric in metrics:
         metrics = [metric] + [m for m in metrics if m != metric]
-    trials = []
+    trials: list[dict[str, Any]] = []
     for row in rows:
         values = {k: _value(row[k]) for k in [*settings, "seed", "epochs", "wall_time", *metrics]}
         run = row.get("run_dir") or ""

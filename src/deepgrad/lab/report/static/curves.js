@@ -157,7 +157,7 @@
     if (x1 === x0) { x1 = x0 + 1; }
     var ty = s.log ? function (v) { return Math.log10(v); } : function (v) { return v; };
     var a = ty(y0), b = ty(y1);
-    if (a === b) { a -= 0.5; b += 0.5; }
+    if (a === b) { var half = Math.abs(a) * 0.1 || 0.5; a -= half; b += half; }  // a constant
     var pad = (b - a) * 0.05; a -= pad; b += pad;
     var pw = W - M.l - M.r, ph = H - M.t - M.b;
     function px(x) { return M.l + (x - x0) / (x1 - x0) * pw; }
