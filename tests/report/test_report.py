@@ -29,8 +29,11 @@ class Page(html.parser.HTMLParser):
         self.links: list[str] = []
         self.images: list[str] = []
         self.sections: list[str] = []
-        self.scripts = 0
+        self.scripts: list[str] = []  # the text of each executable script
+        self.data_blocks = 0  # <script type="application/json">: data, never run
+        self.embeds = 0
         self.urls: list[str] = []
+        self._in_script = False
         self.feed(text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -43,11 +46,33 @@ class Page(html.parser.HTMLParser):
             self.links.append(a.get("href") or "")
         if tag == "img":
             self.images.append(a.get("src") or "")
-        if tag in {"script", "link", "iframe", "object", "embed"}:
-            self.scripts += 1
+        if tag == "script":
+            if a.get("type") == "application/json":
+                self.data_blocks += 1
+            else:
+                self.scripts.append("")
+                self._in_script = True
+        if tag in {"link", "iframe", "object", "embed"}:
+            self.embeds += 1
         for key in ("src", "href", "action", "data", "srcset"):
             if key in a:
                 self.urls.append(a[key] or "")
+
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts[-1] += data
+
+
+def script_sources(text: str) -> list[str]:
+    """The script-src sources of the page's Content-Security-Policy."""
+    match = re.search(r"script-src ([^;\"]+)", text)
+    assert match, "the CSP names no script-src"
+    return match.group(1).split()
 
 
 def section_html(text: str, sid: str) -> str:
@@ -73,7 +98,14 @@ def test_single_run_has_every_section_and_is_self_contained(run_dir: Path,
     assert page.sections == SINGLE_SECTIONS
     assert [link[1:] for link in page.links] == SINGLE_SECTIONS  # the table of contents
     assert len(page.ids) == len(set(page.ids))
-    assert page.scripts == 0
+    # one script, the page's own, allowed by its hash and by nothing broader
+    import base64
+    import hashlib
+
+    # data for the curves and the confusion matrix (the synthetic run has no graph trace)
+    assert len(page.scripts) == 1 and page.embeds == 0 and page.data_blocks == 2
+    digest = base64.b64encode(hashlib.sha256(page.scripts[0].encode()).digest()).decode()
+    assert script_sources(text) == [f"'sha256-{digest}'"]
     assert all(u.startswith(("data:image/png;base64,", "data:image/svg+xml;base64,", "#"))
                for u in page.urls)
     assert "http" not in " ".join(page.urls)
@@ -200,5 +232,6 @@ def test_text_from_the_run_is_escaped(tmp_path: Path) -> None:
     config["description"] = '<script>alert("x")</script>'
     (run / "config.yaml").write_text(yaml.safe_dump(config))
     text = build_report(run)
-    assert "<script>" not in text
+    assert text.count("<script") == text.count("</script>")
+    assert len(Page(text).scripts) == 1 and 'alert("x")' not in Page(text).scripts[0]
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in text

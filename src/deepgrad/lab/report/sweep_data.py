@@ -57,7 +57,6 @@ class SweepFolder:
     def finished_runs(self) -> list[Any]:
         """The run folders of the completed and pruned trials, in trial order."""
         from deepgrad.lab.runs import load_run
-        from deepgrad.lab.sweep import read_csv
 
         out = []
         for row in read_csv(self.path / "sweep.csv"):
@@ -66,6 +65,15 @@ class SweepFolder:
                     and run.is_dir():
                 out.append(load_run(run))
         return out
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """The rows of sweep.csv as dicts of strings (``deepgrad.lab.sweep.read_csv`` does the
+    same, but the sweep runner imports the report: importing it here would be a cycle)."""
+    import csv
+
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
 
 
 def _value(text: str) -> Any:
@@ -152,8 +160,6 @@ def _curve(run_dir: Path, metric: str) -> dict[str, list[float]]:
 def sweep_data(folder: str | Path) -> dict[str, Any]:
     """Everything the sweep explorer draws, from a sweep folder."""
     import yaml
-
-    from deepgrad.lab.sweep import read_csv
 
     root = Path(folder)
     rows = read_csv(root / "sweep.csv")
