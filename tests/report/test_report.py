@@ -99,7 +99,6 @@ def test_single_run_has_every_section_and_is_self_contained(run_dir: Path,
     assert [link[1:] for link in page.links] == SINGLE_SECTIONS  # the table of contents
     assert len(page.ids) == len(set(page.ids))
     # one script, the page's own, allowed by its hash and by nothing broader
-    import base64
     import hashlib
 
     # data for the curves and the confusion matrix (the synthetic run has no graph trace)
