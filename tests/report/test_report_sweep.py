@@ -6,6 +6,7 @@ setting-importance measure checked on numbers worked by hand."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +131,21 @@ def test_results_sort_and_pruned_trials_show_where_they_stopped(driver: Any,
         "css selector", ".dg-importance tr")}
     assert shown == {"optimizer.lr", "model.hidden", "optimizer.name"}
     check_clean(driver, "sorted sweep report")
+
+
+def test_report_command_on_a_sweep_folder(sweep_dir: Path, tmp_path: Path) -> None:
+    from deepgrad.lab.report import main
+
+    out = tmp_path / "sweep.html"
+    assert main([str(sweep_dir), "-o", str(out)]) == 0
+    text = out.read_text()
+    assert '<section id="sweep">' in text and "Sweep report: out" in text
+    data = sweep_data(sweep_dir)
+    assert data["metric"] == "val_accuracy" and data["goal"] == "max"
+    assert data["settings"] == ["optimizer.lr", "model.hidden", "optimizer.name"]
+    assert data["kinds"]["optimizer.lr"] == {"kind": "num", "log": True}
+    assert data["kinds"]["optimizer.name"]["kind"] == "cat"
+    finished = [r for r in read_csv(sweep_dir / "sweep.csv")
+                if r["status"] in ("completed", "pruned")]
+    # then each finished trial's own sections
+    assert len(re.findall(r'<section id="run\d+" class="run">', text)) == len(finished)
