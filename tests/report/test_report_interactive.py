@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_page import MOONS_OPTIMIZERS, check_clean, open_page
+from report_page import MOONS_OPTIMIZERS, check_clean, open_page, screenshot
 
 from deepgrad.lab.runs import load_run
 
@@ -90,6 +90,7 @@ def test_hover_shows_the_logged_value(driver: Any, reports: dict[str, Path]) -> 
     hover_at(driver, svg, epoch["step"])
     assert f"val loss @ step {epoch['step']}: {epoch['val_loss']:.4g}" \
         in by_css(driver, "#curves .dg-readout").text
+    screenshot(driver, "report-curves")  # the full page shows the readout and the dots
     check_clean(driver, "hovered report")
 
 
@@ -225,6 +226,7 @@ def test_clicking_a_confusion_cell_shows_its_mistakes(driver: Any,
         png = base64.b64decode(src.split(",", 1)[1])
         np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png))),
                                       pred["gallery_images"][stored[i]])
+    screenshot(driver, "report-confusion")
     # the keyboard: Enter on a diagonal cell says it holds no mistakes
     cell = by_css(driver, "#confusion .dg-cell[data-true='0'][data-pred='0']")
     into_view(driver, cell).send_keys(Keys.ENTER)
