@@ -273,7 +273,8 @@ def test_inline_report_is_the_report_isolated_in_a_sandboxed_frame(tmp_path: Pat
     tags = Tags(html)
     assert tags.names() == ["iframe"]  # the report's own tags are all inside srcdoc
     attrs = tags.tags[0][1]
-    assert attrs["sandbox"] == "allow-scripts"  # no allow-same-origin: an opaque origin
+    # no allow-same-origin: an opaque origin; downloads for the curves' CSV button
+    assert attrs["sandbox"] == "allow-scripts allow-downloads"
     expected = build_report(h.run_dir)
     def strip(text: object) -> str:  # the same page, but for the minute it was generated in
         return "\n".join(line for line in str(text).splitlines()

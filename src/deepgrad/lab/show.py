@@ -1,9 +1,10 @@
 """``deepgrad.lab.show(run)``: a run's full report inside a notebook.
 
 The report (``deepgrad.lab.report.build_report``, the same page ``deepgrad report``
-writes) goes into an ``<iframe srcdoc=...>`` with ``sandbox="allow-scripts"``: the page
-runs in an opaque origin of its own, so its styles, its Content-Security-Policy and any
-script it carries cannot touch the notebook, and the notebook's CSS cannot restyle it.
+writes) goes into an ``<iframe srcdoc=...>`` with ``sandbox="allow-scripts
+allow-downloads"``: the page runs in an opaque origin of its own (downloads allowed for
+the curves' CSV button), so its styles, its Content-Security-Policy and any script it
+carries cannot touch the notebook, and the notebook's CSS cannot restyle it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class InlineReport:
 
     def _repr_html_(self) -> str:
         return (f'<iframe class="deepgrad-report-frame" title="{esc(self.title)}" '
-                f'sandbox="allow-scripts" srcdoc="{esc(self.report_html)}" '
+                f'sandbox="allow-scripts allow-downloads" srcdoc="{esc(self.report_html)}" '
                 f'style="width:100%;box-sizing:border-box;height:{self.height}px;'
                 f'border:1px solid #ccd;resize:vertical"></iframe>')
 
