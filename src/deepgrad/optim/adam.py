@@ -90,22 +90,20 @@ class Adam(Optimizer):
         if amsgrad:
             arrays.append(state["max_exp_avg_sq"])
         if not all(a.flags.c_contiguous for a in arrays):
-            self._step_block(*arrays[:4], arrays[4] if amsgrad else None,
-                             *self._buffers(p, 2), rule)
+            b0, b1 = self._buffers(p, 2)
+            self._step_block(arrays, b0, b1, rule)
             return
         s0, s1 = self._blocks(param.dtype)
         size = param.size
         if size <= BLOCK:  # one block: no slicing
             shape = param.shape
-            self._step_block(*arrays[:4], arrays[4] if amsgrad else None,
-                             s0[:size].reshape(shape), s1[:size].reshape(shape), rule)
+            self._step_block(arrays, s0[:size].reshape(shape), s1[:size].reshape(shape), rule)
             return
         flat = [a.reshape(-1) for a in arrays]  # views: all are contiguous
         for start in range(0, size, BLOCK):
             stop = min(start + BLOCK, size)
             n = stop - start
-            part = [a[start:stop] for a in flat]
-            self._step_block(*part[:4], part[4] if amsgrad else None, s0[:n], s1[:n], rule)
+            self._step_block([a[start:stop] for a in flat], s0[:n], s1[:n], rule)
 
     def _blocks(self, dtype: Any) -> tuple[Any, Any]:
         """Two scratch blocks of ``BLOCK`` elements, shared by all parameters of a dtype."""
@@ -115,9 +113,12 @@ class Adam(Optimizer):
                                                    np.empty(BLOCK, dtype=dtype))
         return blocks
 
-    def _step_block(self, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any,
-                    max_sq: Any, s0: Any, s1: Any, rule: _Rule) -> None:
-        """The update of one block of elements, in place, with ``s0``/``s1`` as scratch."""
+    def _step_block(self, arrays: list[Any], s0: Any, s1: Any, rule: _Rule) -> None:
+        """The update of one block of elements in place: ``arrays`` is the block of
+        ``[param, grad, exp_avg, exp_avg_sq]`` (and ``max_exp_avg_sq`` with amsgrad),
+        ``s0``/``s1`` scratch of the same shape."""
+        param, grad, exp_avg, exp_avg_sq = arrays[:4]
+        max_sq = arrays[4] if len(arrays) > 4 else None
         if rule.decoupled:
             if rule.weight_decay != 0:
                 param *= rule.decay_factor
