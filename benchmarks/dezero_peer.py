@@ -4,7 +4,8 @@
 The shim gives DeZero the few torch-shaped names that ``run.make_step`` uses
 (``nn.Conv2d(in, out, k, padding=)``, ``nn.Linear(in, out)``, ``F.cross_entropy``,
 ``opt.zero_grad()/step()``), each mapped onto DeZero's own layer or function, so both
-run the same model on the same data. DeZero has no ELU, so model B is not run.
+run the same model on the same data. DeZero has no ELU; model B gets it from DeZero's
+own primitives, ``relu(x) + exp(-relu(-x)) - 1``, as a DeZero user would write it.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ class DeZero:
             Sigmoid=lambda: Fn(F.sigmoid),
             MaxPool2d=lambda k, s: Fn(lambda x: F.pooling(x, k, s)),
             Dropout=lambda p: Fn(lambda x: F.dropout(x, p)),
-            ELU=unsupported("ELU"),
+            ELU=lambda: Fn(lambda x: F.relu(x) + F.exp(-F.relu(-x)) - 1),
+            BatchNorm2d=unsupported("BatchNorm2d with torch's signature"),
         )
         self.F = SimpleNamespace(cross_entropy=F.softmax_cross_entropy,
                                  mse_loss=F.mean_squared_error)
