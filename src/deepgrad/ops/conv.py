@@ -303,9 +303,7 @@ def _backward_channels_first(grad: Any, cols: Any, wk: Any, geo: Geometry,
     if has_bias and needs[2]:
         gb = _sum_rows(gout, axis=1)
     if needs[1]:
-        # (K, M) @ (M, O), transposed: the long M axis is then the inner, contiguous one of
-        # both operands (measured 2.0 ms against 2.8 ms for the tutorial CNN's first layer).
-        gw = (cols @ gout.T).T.reshape(o, c, kh, kw)
+        gw = (gout @ cols.T).reshape(o, c, kh, kw)
     del cols
     if needs[0]:
         patches = (wk.T @ gout).reshape(c, kh, kw, n, ho, wo, 1)      # (C*kh*kw, M)
