@@ -32,6 +32,7 @@ from dezero_peer import available as dezero_available
 from gemm_limit import gemm_time, step_gemms
 from timing import (
     NOISE_SIGMAS,
+    RUN_TO_RUN_FLOOR,
     Summary,
     compare,
     interleaved,
@@ -479,7 +480,9 @@ def _load(path: str) -> dict[str, Any]:
 def _report_comparison(before_path: str, after: dict[str, Any]) -> int:
     lines, regressions = compare(_load(before_path), after)
     print(f"compared with {before_path} (noise: {NOISE_SIGMAS:g} standard errors of the "
-          f"difference of the medians, from both runs' spreads)")
+          f"difference of the medians from both runs' spreads, at least "
+          f"{RUN_TO_RUN_FLOOR:.0%} between separate runs; benchmarks/ab.py for a precise "
+          f"before/after in one session)")
     for line in lines:
         print("  " + line)
     print(f"{regressions} regression(s) beyond the noise")
