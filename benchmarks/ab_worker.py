@@ -18,12 +18,13 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int)
     args = parser.parse_args()
+    import run  # loads NumPy and its BLAS first: threadpool_limits only caps loaded ones
+    from timing import timed
+
     if args.threads:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(args.threads)
-    import run
-    from timing import timed
 
     step: Callable[[], None] | None = None
     for line in sys.stdin:

@@ -10,7 +10,7 @@ import pytest
 
 import deepgrad
 from deepgrad import optim
-from deepgrad.optim.adam import BLOCK
+from deepgrad.optim.adam import BLOCK, WHOLE
 from helpers import torch_or_skip
 
 
@@ -20,7 +20,7 @@ from helpers import torch_or_skip
 def test_blocked_adam_matches_torch(options: dict[str, Any]) -> None:
     torch = torch_or_skip()
     rng = np.random.default_rng(0)
-    size = 2 * BLOCK + 123                   # two full blocks and a partial one
+    size = WHOLE + BLOCK + 123               # blocks, the last one partial
     start = rng.standard_normal(size).astype(np.float32)
     grads = [rng.standard_normal(size).astype(np.float32) for _ in range(4)]
     p = deepgrad.tensor(start.copy(), requires_grad=True)

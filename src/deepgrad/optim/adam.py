@@ -30,6 +30,11 @@ BLOCK = 32768
 """Elements per block: six float32 blocks (parameter, gradient, two averages, two scratch)
 take 768 KiB, inside a core's L2 cache; 8K-64K measured within 10% of each other."""
 
+WHOLE = 4 * BLOCK
+"""Parameters up to this size are updated whole: they stay in cache anyway (a 100K one
+took 0.21 ms either way), and splitting them only adds ufunc calls (2-3% slower on the
+denoising autoencoder's step, whose largest layers have 100K weights)."""
+
 
 class _Rule(NamedTuple):
     """The step's constants, computed once per parameter and shared by its blocks."""
@@ -95,7 +100,7 @@ class Adam(Optimizer):
             return
         s0, s1 = self._blocks(param.dtype)
         size = param.size
-        if size <= BLOCK:  # one block: no slicing
+        if size <= WHOLE:  # in cache already: whole, no slicing
             shape = param.shape
             self._step_block(arrays, s0[:size].reshape(shape), s1[:size].reshape(shape), rule)
             return
@@ -106,11 +111,11 @@ class Adam(Optimizer):
             self._step_block([a[start:stop] for a in flat], s0[:n], s1[:n], rule)
 
     def _blocks(self, dtype: Any) -> tuple[Any, Any]:
-        """Two scratch blocks of ``BLOCK`` elements, shared by all parameters of a dtype."""
+        """Two scratch arrays of ``WHOLE`` elements, shared by all parameters of a dtype."""
         blocks = self._block_scratch.get(dtype)
         if blocks is None:
-            blocks = self._block_scratch[dtype] = (np.empty(BLOCK, dtype=dtype),
-                                                   np.empty(BLOCK, dtype=dtype))
+            blocks = self._block_scratch[dtype] = (np.empty(WHOLE, dtype=dtype),
+                                                   np.empty(WHOLE, dtype=dtype))
         return blocks
 
     def _step_block(self, arrays: list[Any], s0: Any, s1: Any, rule: _Rule) -> None:
