@@ -1,14 +1,19 @@
-"""Training-step throughput of deepgrad against PyTorch, interleaved in one process.
+"""Training-step throughput of deepgrad against PyTorch (and DeZero), interleaved rounds.
 
-    python benchmarks/run.py [--quick] [--json out.json] [--only A,C] [--no-memory]
+    python benchmarks/run.py [--quick] [--threads 1 --cpu-time] [--json out.json]
+                             [--compare BEFORE.json] [--only A,C] [--no-memory]
+    python benchmarks/run.py --compare BEFORE.json --against AFTER.json
 
-For each of the course models at its report's batch size, one "round" times a
-few training steps (forward + backward + optimizer step) of deepgrad, then of
-torch, alternating; the median over rounds gives samples/s for each and the
-ratio deepgrad / torch. Both frameworks use the same number of threads
-(torch.set_num_threads equal to NumPy's BLAS threads). Peak memory of a
-training step is measured in separate subprocesses (max RSS above the
-process's baseline after imports and data creation).
+For each of the course models at its report's batch size, one "round" times a few
+training steps (forward + backward + optimizer step) of each framework in turn, the order
+alternating between rounds; 15 rounds (7 with ``--quick``). Reported per model: the
+median samples/s of each, the median of the per-round ratios torch time / deepgrad time
+with its quartiles (wall time and CPU time both), the fraction of the NumPy GEMM limit
+(``gemm_limit.py``), DeZero's ratio when it is installed (``dezero_peer.py``), and peak
+memory, measured in separate subprocesses (max RSS above the process's baseline after
+imports). ``--compare`` flags any change beyond the noise that both runs' spreads
+imply (``timing.py``). Both frameworks use the same number of threads
+(torch.set_num_threads equal to NumPy's BLAS threads).
 """
 
 from __future__ import annotations
@@ -16,15 +21,26 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from dezero_peer import available as dezero_available
+from gemm_limit import gemm_time, step_gemms
+from timing import (
+    NOISE_SIGMAS,
+    RUN_TO_RUN_FLOOR,
+    Summary,
+    compare,
+    interleaved,
+    paired_ratios,
+    per_round,
+    steps_for,
+    summarize,
+)
 
 
 @dataclass(frozen=True)
@@ -177,29 +193,13 @@ def assert_float32(case: Case) -> None:
         assert p.grad is not None and p.grad.dtype == np.float32, f"{case.key}: grad of {name}"
 
 
-CLOCK = time.perf_counter
+def framework(name: str) -> Any:
+    """deepgrad, torch, or the optional DeZero peer (``benchmarks/dezero_peer.py``)."""
+    if name == "dezero":
+        from dezero_peer import DeZero
 
-
-def timed(fn: Callable[[], None], steps: int) -> float:
-    start = CLOCK()
-    for _ in range(steps):
-        fn()
-    return (CLOCK() - start) / steps
-
-
-def interleaved(fns: dict[str, Callable[[], None]], rounds: int, steps: int,
-                warmup: int = 2) -> dict[str, float]:
-    """Median seconds per call of each function, alternating rounds so that both see the
-    same machine state (thermal, other load)."""
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    samples: dict[str, list[float]] = {k: [] for k in fns}
-    for r in range(rounds):
-        order = list(fns) if r % 2 == 0 else list(reversed(list(fns)))
-        for k in order:
-            samples[k].append(timed(fns[k], steps))
-    return {k: statistics.median(v) for k, v in samples.items()}
+        return DeZero()
+    return Framework(name)
 
 
 def blas_threads() -> int:
@@ -236,7 +236,7 @@ def peak_memory(framework: str, key: str, steps: int = 3) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def micro_benchmarks(rounds: int) -> list[dict[str, Any]]:
+def micro_benchmarks(rounds: int, clock: str) -> list[dict[str, Any]]:
     """The hot ops alone, so a regression shows where it comes from."""
     import torch
 
@@ -247,9 +247,12 @@ def micro_benchmarks(rounds: int) -> list[dict[str, Any]]:
 
     def pair(name: str, make: Callable[[Framework], Callable[[], None]]) -> None:
         fns = {n: make(Framework(n)) for n in ("deepgrad", "torch")}
-        t = interleaved(fns, rounds, steps=5)
-        results.append({"op": name, "deepgrad_ms": t["deepgrad"] * 1e3,
-                        "torch_ms": t["torch"] * 1e3, "ratio": t["torch"] / t["deepgrad"]})
+        s = interleaved(fns, rounds, steps=5)
+        dg = summarize([r[clock] for r in s["deepgrad"]]).median
+        th = summarize([r[clock] for r in s["torch"]]).median
+        ratio = summarize(paired_ratios(s["deepgrad"], s["torch"], clock))
+        results.append({"op": name, "deepgrad_ms": dg * 1e3, "torch_ms": th * 1e3,
+                        "ratio": ratio.median, "ratio_stats": ratio.as_dict()})
 
     x1 = rng.random((50, 1, 28, 28), dtype=np.float32)
     w1 = rng.standard_normal((32, 1, 5, 5)).astype(np.float32) * 0.1
@@ -302,78 +305,188 @@ def micro_benchmarks(rounds: int) -> list[dict[str, Any]]:
     return results
 
 
+def _training_row(case: Case, names: list[str], rounds: int, target_s: float, clock: str,
+                  memory: bool) -> dict[str, Any]:
+    """One model: interleaved rounds of every framework, paired ratios, the GEMM limit."""
+    other = "wall" if clock == "cpu" else "cpu"
+    assert_float32(case)
+    fns: dict[str, Callable[[], None]] = {}
+    dg_step, dg_model = make_step(Framework("deepgrad"), case)
+    fns["deepgrad"] = dg_step
+    fns["torch"] = make_step(Framework("torch"), case)[0]
+    skipped: dict[str, str] = {}
+    for name in names:
+        try:
+            fns[name] = make_step(framework(name), case)[0]
+        except Exception as exc:  # noqa: BLE001 - a peer lacking a layer is reported, not fatal
+            skipped[name] = f"{type(exc).__name__}: {exc}"
+    steps = {k: steps_for(fn, target_s) for k, fn in fns.items()}
+    samples = interleaved(fns, rounds, steps)
+    dg = summarize(per_round(samples["deepgrad"], clock, case.batch))
+    th = summarize(per_round(samples["torch"], clock, case.batch))
+    ratio = summarize(paired_ratios(samples["deepgrad"], samples["torch"], clock))
+    ratio_other = summarize(paired_ratios(samples["deepgrad"], samples["torch"], other))
+    gemm = gemm_time(step_gemms(dg_model, dg_step), rounds)[clock]
+    row: dict[str, Any] = {
+        "id": case.key, "model": case.title, "batch": case.batch,
+        "deepgrad_samples_per_s": dg.median, "torch_samples_per_s": th.median,
+        "ratio": ratio.median,
+        "deepgrad_stats": dg.as_dict(), "torch_stats": th.as_dict(),
+        "ratio_stats": ratio.as_dict(), f"ratio_{other}_stats": ratio_other.as_dict(),
+        "gemm_ms": gemm * 1e3,
+        "gemm_fraction_deepgrad": gemm * dg.median / case.batch,
+        "gemm_fraction_torch": gemm * th.median / case.batch,
+        "steps_per_round": steps,
+        "rounds": {k: v for k, v in samples.items()},
+    }
+    for name in names:
+        if name in fns:
+            peer = summarize(paired_ratios(samples["deepgrad"], samples[name], clock))
+            row[f"{name}_samples_per_s"] = summarize(
+                per_round(samples[name], clock, case.batch)).median
+            row[f"{name}_ratio_stats"] = peer.as_dict()
+        else:
+            row[f"{name}_skipped"] = skipped[name]
+    if memory:
+        row["deepgrad_peak_mib"] = peak_memory("deepgrad", case.key)
+        row["torch_peak_mib"] = peak_memory("torch", case.key)
+    return row
+
+
+def _print_row(row: dict[str, Any], peers: list[str]) -> None:
+    ratio = Summary.from_dict(row["ratio_stats"])
+    other = next(k for k in row if k.startswith("ratio_") and k.endswith("_stats")
+                 and k != "ratio_stats")
+    line = (f"{row['id']:<3}{row['model']:<42}{row['batch']:>6}"
+            f"{row['deepgrad_samples_per_s']:>11.0f}{row['torch_samples_per_s']:>10.0f}"
+            f"{ratio.text():>18}{Summary.from_dict(row[other]).median:>7.2f}"
+            f"{row['gemm_fraction_deepgrad']:>7.2f}{row['gemm_fraction_torch']:>6.2f}")
+    for name in peers:
+        stats = row.get(f"{name}_ratio_stats")
+        line += f"{Summary.from_dict(stats).text():>18}" if stats else f"{'n/a':>18}"
+    if "deepgrad_peak_mib" in row:
+        line += f"{row['deepgrad_peak_mib']:>8.0f}{row['torch_peak_mib']:>7.0f}"
+    print(line, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer rounds (under 2 minutes)")
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds "
+                        "(under 2 minutes)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 7 quick, 15)")
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument("--compare", metavar="BEFORE.json",
+                        help="compare with an earlier --json file; exit 1 on a regression "
+                             "beyond the noise")
+    parser.add_argument("--against", metavar="AFTER.json",
+                        help="with --compare: compare two files without running anything")
     parser.add_argument("--only", help="comma-separated model ids, e.g. A,C")
     parser.add_argument("--no-memory", action="store_true", help="skip peak-memory subprocesses")
     parser.add_argument("--no-micro", action="store_true", help="skip op micro-benchmarks")
+    parser.add_argument("--no-inference", action="store_true", help="skip batch-1000 inference")
+    parser.add_argument("--no-dezero", action="store_true",
+                        help="skip the DeZero peer (skipped anyway when not installed)")
     parser.add_argument("--threads", type=int, help="BLAS threads for NumPy and torch "
                         "(default: NumPy's current)")
     parser.add_argument("--cpu-time", action="store_true",
-                        help="time process CPU time, not wall time (use with --threads 1 on a "
-                             "busy machine: other processes then do not distort the ratio)")
+                        help="rank by process CPU time, not wall time (use with --threads 1 on "
+                             "a busy machine: other processes then do not distort the ratio); "
+                             "both are recorded either way")
     args = parser.parse_args(argv)
+    if args.against:
+        if not args.compare:
+            parser.error("--against needs --compare BEFORE.json")
+        return _report_comparison(args.compare, _load(args.against))
+    if args.rounds is not None and args.rounds < 1:
+        parser.error(f"--rounds must be >= 1, got {args.rounds}")
 
     import torch
 
-    global CLOCK
-    if args.cpu_time:
-        CLOCK = time.process_time
     if args.threads:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(args.threads)
     threads = blas_threads()
     torch.set_num_threads(threads)
-    rounds = 3 if args.quick else 7
-    cases = [c for c in CASES if not args.only or c.key in args.only.split(",")]
-    clock = "CPU time" if args.cpu_time else "wall time"
-    machine = f"{platform.processor() or platform.machine()}, {threads} BLAS threads, {clock}"
+    rounds = args.rounds or (7 if args.quick else 15)
+    target_s = 0.12 if args.quick else 0.3
+    clock = "cpu" if args.cpu_time else "wall"
+    peers = [] if args.no_dezero or not dezero_available() else ["dezero"]
+    keys = args.only.split(",") if args.only else [c.key for c in CASES]
+    unknown = sorted(set(keys) - {c.key for c in CASES})
+    if unknown:
+        parser.error(f"--only: unknown model ids {unknown}; known: "
+                     f"{','.join(c.key for c in CASES)}")
+    cases = [c for c in CASES if c.key in keys]
+    machine = (f"{platform.processor() or platform.machine()}, {threads} BLAS threads, "
+               f"{'CPU' if clock == 'cpu' else 'wall'} time, {rounds} rounds")
     print(f"deepgrad vs torch {torch.__version__}, numpy {np.__version__}, {machine}")
-    print(f"{'id':<3}{'model':<42}{'batch':>6}{'deepgrad/s':>12}{'torch/s':>10}{'ratio':>7}"
-          f"{'mem dg':>9}{'mem t':>8}")
-    rows: list[dict[str, Any]] = []
+    print("ratio: torch time / deepgrad time per round (>1: deepgrad faster), median "
+          "[quartiles]; GEMM: the step's GEMMs alone / the step (deepgrad, torch)")
+    if not peers:
+        print("(DeZero not installed or --no-dezero: pip install -e '.[bench]' to add it)")
+    other = "wall" if clock == "cpu" else "cpu"
+    header = (f"{'id':<3}{'model':<42}{'batch':>6}{'deepgrad/s':>11}{'torch/s':>10}"
+              f"{'ratio':>18}{other:>7}{'GEMM':>7}{'t':>6}")
+    header += "".join(f"{'vs ' + p:>18}" for p in peers)
+    if not args.no_memory:
+        header += f"{'MiB dg':>8}{'t':>7}"
+    print(header)
+    rows = []
     for case in cases:
-        assert_float32(case)
-        fns = {n: make_step(Framework(n), case)[0] for n in ("deepgrad", "torch")}
-        steps = max(1, int(0.4 / max(timed(fns["torch"], 1), 1e-4))) if not args.quick else 2
-        steps = min(steps, 20)
-        t = interleaved(fns, rounds, steps)
-        row: dict[str, Any] = {
-            "id": case.key, "model": case.title, "batch": case.batch,
-            "deepgrad_samples_per_s": case.batch / t["deepgrad"],
-            "torch_samples_per_s": case.batch / t["torch"],
-            "ratio": t["torch"] / t["deepgrad"],
-        }
-        if not args.no_memory:
-            row["deepgrad_peak_mib"] = peak_memory("deepgrad", case.key)
-            row["torch_peak_mib"] = peak_memory("torch", case.key)
+        row = _training_row(case, peers, rounds, target_s, clock, not args.no_memory)
         rows.append(row)
-        mem = (f"{row['deepgrad_peak_mib']:>9.0f}{row['torch_peak_mib']:>8.0f}"
-               if "deepgrad_peak_mib" in row else "")
-        print(f"{case.key:<3}{case.title:<42}{case.batch:>6}{row['deepgrad_samples_per_s']:>12.0f}"
-              f"{row['torch_samples_per_s']:>10.0f}{row['ratio']:>7.2f}{mem}", flush=True)
+        _print_row(row, peers)
     inference = []
-    for case in [c for c in cases if c.key in ("C", "D")]:
+    for case in [] if args.no_inference else [c for c in cases if c.key in ("C", "D")]:
         fns = {n: make_inference(Framework(n), case) for n in ("deepgrad", "torch")}
-        t = interleaved(fns, rounds, 1, warmup=1)
-        inference.append({"id": case.key, "deepgrad_samples_per_s": 1000 / t["deepgrad"],
-                          "torch_samples_per_s": 1000 / t["torch"],
-                          "ratio": t["torch"] / t["deepgrad"]})
-        print(f"inference {case.key} batch 1000: deepgrad {1000 / t['deepgrad']:.0f}/s, "
-              f"torch {1000 / t['torch']:.0f}/s, ratio {t['torch'] / t['deepgrad']:.2f}")
-    micro = [] if args.no_micro else micro_benchmarks(rounds)
+        s = interleaved(fns, max(3, rounds // 2), 1, warmup=1)
+        ratio = summarize(paired_ratios(s["deepgrad"], s["torch"], clock))
+        dg = summarize(per_round(s["deepgrad"], clock, 1000))
+        th = summarize(per_round(s["torch"], clock, 1000))
+        inference.append({"id": case.key, "deepgrad_samples_per_s": dg.median,
+                          "torch_samples_per_s": th.median, "ratio": ratio.median,
+                          "ratio_stats": ratio.as_dict()})
+        print(f"inference {case.key} batch 1000: deepgrad {dg.median:.0f}/s, torch "
+              f"{th.median:.0f}/s, ratio {ratio.text()}")
+    micro = [] if args.no_micro else micro_benchmarks(rounds, clock)
     for m in micro:
         print(f"  {m['op']:<48} deepgrad {m['deepgrad_ms']:8.2f} ms  torch {m['torch_ms']:8.2f} ms"
-              f"  ratio {m['ratio']:.2f}")
+              f"  ratio {Summary.from_dict(m['ratio_stats']).text()}")
+    result = {"machine": machine, "clock": clock, "threads": threads, "rounds": rounds,
+              "torch": torch.__version__, "numpy": np.__version__, "peers": peers,
+              "training": rows, "inference": inference, "micro": micro}
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"machine": machine, "torch": torch.__version__, "numpy": np.__version__,
-                       "training": rows, "inference": inference, "micro": micro}, fh, indent=2)
+            json.dump(result, fh, indent=1)
+    if args.compare:
+        return _report_comparison(args.compare, result)
     return 0
+
+
+def _load(path: str) -> dict[str, Any]:
+    try:
+        with open(path) as fh:
+            data = json.load(fh)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SystemExit(f"run.py: cannot read results file {path}: {exc}") from exc
+    if not isinstance(data, dict) or "training" not in data:
+        raise SystemExit(f"run.py: {path} is not a results file of benchmarks/run.py --json "
+                         f"(no 'training' list)")
+    return data
+
+
+def _report_comparison(before_path: str, after: dict[str, Any]) -> int:
+    lines, regressions = compare(_load(before_path), after)
+    print(f"compared with {before_path} (noise: {NOISE_SIGMAS:g} standard errors of the "
+          f"difference of the medians from both runs' spreads, at least "
+          f"{RUN_TO_RUN_FLOOR:.0%} between separate runs; benchmarks/ab.py for a precise "
+          f"before/after in one session)")
+    for line in lines:
+        print("  " + line)
+    print(f"{regressions} regression(s) beyond the noise")
+    return 1 if regressions else 0
 
 
 if __name__ == "__main__":

@@ -22,9 +22,11 @@ from typing import Any
 import numpy as np
 
 from deepgrad import autograd, backend
-from deepgrad.autograd import VersionCounter
+from deepgrad.autograd import VersionCounter, allocator
 from deepgrad.size import Size
 from deepgrad.tensor_methods import TensorMethods
+
+allocator.tune()
 
 Shape = tuple[int, ...]
 
