@@ -24,11 +24,6 @@ from deepgrad.backend import (
 from deepgrad.tensor import Tensor, _attach_ops, from_numpy, is_tensor, tensor
 
 _attach_ops()
-# Tensor._repr_html_ (the notebook view), set here because tensor.py is the core's; a
-# ``_repr_html_`` written in the class body later makes this a no-op.
-from deepgrad.notebook.tensor_view import attach as _attach_html  # noqa: E402
-
-_attach_html(Tensor)
 
 from deepgrad import accelerator, backends, cuda  # noqa: E402
 from deepgrad.devices import device, get_default_device, set_default_device  # noqa: E402

@@ -253,6 +253,13 @@ class Tensor(TensorMethods):
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.shape[0]))  # type: ignore[index]
 
+    def _repr_html_(self) -> str:
+        """The notebook view: shape, dtype, statistics, NaN/Inf counts, a histogram or an
+        image preview (``deepgrad.notebook.tensor_view``)."""
+        from deepgrad.notebook.tensor_view import tensor_html
+
+        return tensor_html(self)
+
     def __repr__(self) -> str:
         body = np.array2string(backend.to_numpy(self._array), separator=", ", precision=4,
                                prefix="tensor(")

@@ -99,9 +99,3 @@ def tensor_html(t: Any) -> str:
     body = (f"<div>{' · '.join(facts)} · {array.size:,} elements</div>{stat_table}"
             f"{_preview(array)}{values_block}")
     return frame("tensor", "Tensor", body)
-
-
-def attach(cls: type) -> None:
-    """Give ``cls`` (Tensor) a ``_repr_html_`` unless its class body already defines one."""
-    if "_repr_html_" not in vars(cls):
-        cls._repr_html_ = tensor_html  # type: ignore[attr-defined]
