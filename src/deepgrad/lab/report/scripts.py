@@ -17,7 +17,7 @@ from pathlib import Path
 __all__ = ["SCRIPT_FILES", "page_script", "script_hash"]
 
 STATIC = Path(__file__).parent / "static"
-SCRIPT_FILES = ("curves.js", "confusion.js", "sweep.js", "graph.js")
+SCRIPT_FILES = ("dom.js", "curves.js", "confusion.js", "sweep.js", "graph.js")
 
 
 @cache

@@ -4,13 +4,7 @@
 // Enter/Space on it, lists that cell's misclassified samples with their thumbnails.
 (function () {
   "use strict";
-  function html(tag, attrs, parent, text) {
-    var e = document.createElement(tag);
-    for (var k in attrs) e.setAttribute(k, attrs[k]);
-    if (text !== undefined) e.textContent = text;
-    if (parent) parent.appendChild(e);
-    return e;
-  }
+  var D = window.deepgradDom, html = D.html;
 
   function Matrix(root, data) {
     this.root = root; this.data = data;
@@ -74,13 +68,5 @@
     }
   };
 
-  function start() {
-    var roots = document.querySelectorAll(".dg-confusion");
-    for (var i = 0; i < roots.length; i++) {
-      var src = document.getElementById(roots[i].getAttribute("data-src"));
-      roots[i].dgWidget = new Matrix(roots[i], JSON.parse(src.textContent));
-    }
-  }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  D.mount(".dg-confusion", Matrix);
 })();

@@ -6,25 +6,12 @@
 // download of what is shown.
 (function () {
   "use strict";
-  var NS = "http://www.w3.org/2000/svg";
+  var D = window.deepgradDom, html = D.html, el = D.el;
   var W = 560, H = 250, M = {l: 58, r: 12, t: 12, b: 32};
   var PALETTE = ["#1f5fa8", "#d1495b", "#2a9d55", "#e09f1f", "#7b4ea3", "#00838f",
                  "#8d6e63", "#c2185b", "#546e7a", "#9e9d24"];
   var DASH = {train: "", val: "6 4", step: "", test: "2 3"};
 
-  function el(tag, attrs, parent) {
-    var e = document.createElementNS(NS, tag);
-    for (var k in attrs) e.setAttribute(k, attrs[k]);
-    if (parent) parent.appendChild(e);
-    return e;
-  }
-  function html(tag, attrs, parent, text) {
-    var e = document.createElement(tag);
-    for (var k in attrs) e.setAttribute(k, attrs[k]);
-    if (text !== undefined) e.textContent = text;
-    if (parent) parent.appendChild(e);
-    return e;
-  }
   // numbers as the report's tables print them (Python's "{:.4g}", exponent when tiny/huge)
   function fmt(v) {
     if (v === null || v === undefined || !isFinite(v)) return String(v);
@@ -289,13 +276,5 @@
     return rows.join("\n") + "\n";
   };
 
-  function start() {
-    var roots = document.querySelectorAll(".dg-curves");
-    for (var i = 0; i < roots.length; i++) {
-      var src = document.getElementById(roots[i].getAttribute("data-src"));
-      roots[i].dgWidget = new Widget(roots[i], JSON.parse(src.textContent));
-    }
-  }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  D.mount(".dg-curves", Widget);
 })();

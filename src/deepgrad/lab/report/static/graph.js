@@ -8,20 +8,7 @@
 // exploding gradients are marked on the graph all the time.
 (function () {
   "use strict";
-  var NS = "http://www.w3.org/2000/svg";
-  function el(tag, attrs, parent) {
-    var e = document.createElementNS(NS, tag);
-    for (var k in attrs) e.setAttribute(k, attrs[k]);
-    if (parent) parent.appendChild(e);
-    return e;
-  }
-  function html(tag, attrs, parent, text) {
-    var e = document.createElement(tag);
-    for (var k in attrs) e.setAttribute(k, attrs[k]);
-    if (text !== undefined) e.textContent = text;
-    if (parent) parent.appendChild(e);
-    return e;
-  }
+  var D = window.deepgradDom, html = D.html, el = D.el;
   function fmt(v) {
     if (v === null || v === undefined) return "\u2014";
     var a = Math.abs(v);
@@ -192,13 +179,5 @@
     statBlock(p, "gradient arriving here", n.grad, "dg-grad");
   };
 
-  function start() {
-    var roots = document.querySelectorAll(".dg-graph");
-    for (var i = 0; i < roots.length; i++) {
-      var src = document.getElementById(roots[i].getAttribute("data-src"));
-      roots[i].dgWidget = new Explorer(roots[i], JSON.parse(src.textContent));
-    }
-  }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  D.mount(".dg-graph", Explorer);
 })();

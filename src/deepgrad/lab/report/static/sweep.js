@@ -7,20 +7,7 @@
 // setting importance. A brush filters the table and highlights those trials' curves.
 (function () {
   "use strict";
-  var NS = "http://www.w3.org/2000/svg";
-  function el(tag, attrs, parent) {
-    var e = document.createElementNS(NS, tag);
-    for (var k in attrs) e.setAttribute(k, attrs[k]);
-    if (parent) parent.appendChild(e);
-    return e;
-  }
-  function html(tag, attrs, parent, text) {
-    var e = document.createElement(tag);
-    for (var k in attrs) e.setAttribute(k, attrs[k]);
-    if (text !== undefined) e.textContent = text;
-    if (parent) parent.appendChild(e);
-    return e;
-  }
+  var D = window.deepgradDom, html = D.html, el = D.el;
   function fmt(v) {
     if (v === null || v === undefined) return "\u2014";
     if (typeof v !== "number") return String(v);
@@ -293,13 +280,5 @@
       + Object.keys(this.brush).join(", ") + ")." : "All " + this.d.trials.length + " trials shown.";
   };
 
-  function start() {
-    var roots = document.querySelectorAll(".dg-sweep");
-    for (var i = 0; i < roots.length; i++) {
-      var src = document.getElementById(roots[i].getAttribute("data-src"));
-      roots[i].dgWidget = new Explorer(roots[i], JSON.parse(src.textContent));
-    }
-  }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  D.mount(".dg-sweep", Explorer);
 })();
