@@ -9,17 +9,5 @@ if command -v mpirun >/dev/null 2>&1 && command -v mpicc >/dev/null 2>&1; then
   exit 0
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then
-    SUDO="sudo"
-  else
-    echo "mpi-deps: need root (or sudo) to apt-get install openmpi-bin libopenmpi-dev" >&2
-    exit 1
-  fi
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends openmpi-bin libopenmpi-dev >/dev/null
+bash "$(dirname "$0")/apt-install.sh" mpi-deps --no-install-recommends openmpi-bin libopenmpi-dev
 mpirun --version | head -n 1
