@@ -100,11 +100,12 @@ def _outputs(func: Callable[..., Any], inputs: tuple[Tensor, ...],
     return _as_tuple(func(*inputs), "outputs of the user-provided function", fn_name)
 
 
-def _grad(outputs: Sequence[Tensor], inputs: Sequence[Tensor], grad_outputs: Sequence[Any],
-          create_graph: bool) -> tuple[Tensor | None, ...]:
-    """``autograd.grad`` that allows outputs which do not require grad (they contribute
-    nothing) and unused inputs."""
-    pairs = [(o, g) for o, g in zip(outputs, grad_outputs, strict=True) if o.requires_grad]
+def _grad(outputs: Sequence[Tensor | None], inputs: Sequence[Tensor],
+          grad_outputs: Sequence[Any], create_graph: bool) -> tuple[Tensor | None, ...]:
+    """``autograd.grad`` that allows outputs which are None or do not require grad (they
+    contribute nothing) and unused inputs."""
+    pairs = [(o, g) for o, g in zip(outputs, grad_outputs, strict=True)
+             if o is not None and o.requires_grad]
     if not pairs:
         return (None,) * len(inputs)
     return autograd.grad([o for o, _ in pairs], list(inputs), [g for _, g in pairs],
@@ -139,14 +140,7 @@ def jvp(func: Callable[..., Any], inputs: Inputs, v: Any = None, create_graph: b
         out_tuple, outs = _outputs(func, xs, "jvp")
         us = tuple(_zeros_like(o).requires_grad_(True) for o in outs)
         grads = _grad(outs, xs, us, create_graph=True)
-        used = [(g, w) for g, w in zip(grads, vs, strict=True) if g is not None
-                and g.requires_grad]
-        if used:
-            found = autograd.grad([g for g, _ in used], list(us), [w for _, w in used],
-                                  retain_graph=True, create_graph=create_graph,
-                                  allow_unused=True)
-        else:
-            found = (None,) * len(us)
+        found = _grad(grads, us, vs, create_graph)
     result = _finish(found, outs, create_graph, strict, "jvp", "output")
     outs = tuple(o if create_graph else o.detach() for o in outs)
     return _shape(out_tuple, outs), _shape(out_tuple, result)
@@ -237,13 +231,7 @@ def vhp(func: Callable[..., Any], inputs: Inputs, v: Any = None, create_graph: b
         vs = _check_v(v, xs, "vhp", "inputs")
         out = _scalar_output(func, "vhp")(*xs)
         grads = _grad([out], xs, [_ones_like(out)], create_graph=True)
-        used = [(g, w) for g, w in zip(grads, vs, strict=True)
-                if g is not None and g.requires_grad]
-        result: tuple[Tensor | None, ...] = (None,) * len(xs)
-        if used:
-            result = autograd.grad([g for g, _ in used], list(xs), [w for _, w in used],
-                                   retain_graph=True, create_graph=create_graph,
-                                   allow_unused=True)
+        result = _grad(grads, xs, vs, create_graph)
     finished = _finish(result, xs, create_graph, strict, "vhp")
     return (out if create_graph else out.detach()), _shape(in_tuple, finished)
 
@@ -261,12 +249,6 @@ def hvp(func: Callable[..., Any], inputs: Inputs, v: Any = None, create_graph: b
                                                                            strict=True))
         us = tuple(_zeros_like(x).requires_grad_(True) for x in xs)
         back = _grad(filled, xs, us, create_graph=True)
-        used = [(b, w) for b, w in zip(back, vs, strict=True) if b is not None
-                and b.requires_grad]
-        result: tuple[Tensor | None, ...] = (None,) * len(xs)
-        if used:
-            result = autograd.grad([b for b, _ in used], list(us), [w for _, w in used],
-                                   retain_graph=True, create_graph=create_graph,
-                                   allow_unused=True)
+        result = _grad(back, us, vs, create_graph)
     finished = _finish(result, xs, create_graph, strict, "hvp")
     return (out if create_graph else out.detach()), _shape(in_tuple, finished)
