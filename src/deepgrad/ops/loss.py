@@ -124,68 +124,30 @@ class ClassLoss(Function):
     def forward(ctx: Context, x: Any, probs: Any = None, *, target: Any, weight: Any,
                 ignore_index: int, reduction: str, label_smoothing: float,
                 fused: bool) -> Any:
-        m, c = x.shape
         logp = _log_softmax(x, 1) if fused else x
-        eps = label_smoothing
-        w = np.ones(c, dtype=x.dtype) if weight is None else weight
-        if probs is not None:
-            q = probs if eps == 0 else probs * (1 - eps) + eps / c
-            coef = (q * w).astype(x.dtype, copy=False)              # (M, C)
-            losses = -(coef * logp).sum(axis=1)
-            denom = m
-        else:
-            keep = target != ignore_index
-            t = np.where(keep, target, 0)
-            wt = np.where(keep, w[t], 0).astype(x.dtype)            # (M,)
-            losses = -wt * logp[np.arange(m), t]
-            if eps:
-                smooth = -(logp * w).sum(axis=1) * keep
-                losses = (1 - eps) * losses + (eps / c) * smooth
-            denom = wt.sum()
-            coef = (t, wt, keep)
-        if reduction == "none":
-            out = losses
-        elif reduction == "sum":
-            out = losses.sum()
-        else:
-            with np.errstate(invalid="ignore"):  # nothing kept: 0/0 = nan, as torch
-                out = losses.sum() / np.asarray(denom, dtype=x.dtype)
+        w = np.ones(x.shape[1], dtype=x.dtype) if weight is None else weight
+        losses, denom, coef = _class_losses(logp, probs, target, w, ignore_index,
+                                            label_smoothing)
+        out = _reduced(losses, reduction, denom)
         needs = ctx.needs_input_grad
         if needs and any(needs):
             p = np.exp(logp) if fused and needs[0] else None
             keep_logp = logp if probs is not None and needs[1] else None
             ctx.save_for_backward(p, coef, w, keep_logp)
-        ctx.settings = (reduction, denom, eps, probs is not None, fused, x.shape)
+        ctx.settings = (reduction, denom, label_smoothing, probs is not None, fused, x.shape)
         return np.asarray(out, dtype=x.dtype)
 
     @staticmethod
     def decomposition(x: Tensor, probs: Tensor | None = None, *, target: Any, weight: Any,
                       ignore_index: int, reduction: str, label_smoothing: float,
                       fused: bool) -> Tensor:
-        """The same loss in primitive ops (log_softmax, indexing, sums), for a graph-building
-        backward."""
-        m, c = x.shape
+        """The same loss on Tensors (the log-softmax op, then the forward's own formula),
+        for a graph-building backward."""
         logp = log_softmax(x, 1) if fused else x
-        eps = label_smoothing
-        w = np.ones(c, dtype=x.dtype) if weight is None else weight
-        if probs is not None:
-            q = probs if eps == 0 else probs * (1 - eps) + eps / c
-            losses = -(q * w * logp).sum(dim=1)
-            denom: Any = m
-        else:
-            keep = target != ignore_index
-            t = np.where(keep, target, 0)
-            wt = np.where(keep, w[t], 0).astype(x.dtype)
-            losses = logp[np.arange(m), t] * -wt
-            if eps:
-                smooth = -(logp * w).sum(dim=1) * keep.astype(x.dtype)
-                losses = (1 - eps) * losses + (eps / c) * smooth
-            denom = wt.sum()
-        if reduction == "none":
-            return losses
-        if reduction == "sum":
-            return losses.sum()
-        return losses.sum() / np.asarray(denom, dtype=x.dtype)
+        w = np.ones(x.shape[1], dtype=x.dtype) if weight is None else weight
+        losses, denom, _ = _class_losses(logp, probs, target, w, ignore_index,
+                                         label_smoothing)
+        return _reduced(losses, reduction, denom)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
@@ -213,6 +175,34 @@ class ClassLoss(Function):
         if soft and ctx.needs_input_grad[1]:
             gq = -(1 - eps) * s[:, None] * w * logp
         return (gx, gq) if soft else (gx,)
+
+
+def _class_losses(logp: Any, probs: Any, target: Any, w: Any, ignore_index: int,
+                  eps: float) -> tuple[Any, Any, Any]:
+    """Per-row losses from log-probabilities (arrays, or Tensors through ``dual``), the
+    ``mean`` divisor, and what the backward needs of the targets."""
+    m, c = logp.shape
+    if probs is not None:
+        q = probs if eps == 0 else probs * (1 - eps) + eps / c
+        coef = dual.astype(q * w, logp.dtype)                         # (M, C)
+        return -dual.sum(coef * logp, axis=1), m, coef
+    keep = target != ignore_index
+    t = np.where(keep, target, 0)
+    wt = np.where(keep, w[t], 0).astype(logp.dtype)                  # (M,)
+    losses = logp[np.arange(m), t] * -wt
+    if eps:
+        smooth = -dual.sum(logp * w, axis=1) * keep.astype(logp.dtype)
+        losses = (1 - eps) * losses + (eps / c) * smooth
+    return losses, wt.sum(), (t, wt, keep)
+
+
+def _reduced(losses: Any, reduction: str, denom: Any) -> Any:
+    if reduction == "none":
+        return losses
+    if reduction == "sum":
+        return losses.sum()
+    with np.errstate(invalid="ignore"):  # nothing kept: 0/0 = nan, as torch
+        return losses.sum() / np.asarray(denom, dtype=losses.dtype)
 
 
 def _class_loss(op: str, input: Tensor, target: Tensor, weight: Tensor | None,  # noqa: A002
