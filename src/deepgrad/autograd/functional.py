@@ -21,9 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 from deepgrad import autograd
+from deepgrad.ops.creation import ones_like, zeros, zeros_like
 from deepgrad.tensor import Tensor
 
 Inputs = Tensor | Sequence[Tensor]
@@ -64,13 +63,10 @@ def _finish(values: Sequence[Tensor | None], like: Sequence[Tensor], create_grap
                 raise RuntimeError(
                     f"The output of the user-provided function is independent of {what} {i}. "
                     f"This is not allowed in strict mode (in {fn_name}).")
-            g = _zeros_like(x)
+            g = zeros_like(x)
         out.append(g if create_graph else g.detach())
     return tuple(out)
 
-
-def _zeros_like(x: Tensor) -> Tensor:
-    return Tensor(np.zeros(tuple(x.shape), dtype=x.dtype), _copy=False)
 
 
 def _check_v(v: Any, like: tuple[Tensor, ...], fn_name: str, what: str) -> tuple[Tensor, ...]:
@@ -79,7 +75,7 @@ def _check_v(v: Any, like: tuple[Tensor, ...], fn_name: str, what: str) -> tuple
             raise RuntimeError(
                 f"The vector v can only be None if the {what} to the user-provided function "
                 f"is a single Tensor with a single element (in {fn_name}).")
-        return (_ones_like(like[0]),)
+        return (ones_like(like[0]),)
     _, vs = _as_tuple(v, "v", fn_name)
     if len(vs) != len(like):
         raise RuntimeError(f"v is a tuple of invalid length: should be {len(like)} but got "
@@ -90,9 +86,6 @@ def _check_v(v: Any, like: tuple[Tensor, ...], fn_name: str, what: str) -> tuple
                                f"but got {tuple(a.shape)} (in {fn_name}).")
     return vs
 
-
-def _ones_like(x: Tensor) -> Tensor:
-    return Tensor(np.ones(tuple(x.shape), dtype=x.dtype), _copy=False)
 
 
 def _outputs(func: Callable[..., Any], inputs: tuple[Tensor, ...],
@@ -138,7 +131,7 @@ def jvp(func: Callable[..., Any], inputs: Inputs, v: Any = None, create_graph: b
         xs = _prepare(xs, create_graph)
         vs = _check_v(v, xs, "jvp", "inputs")
         out_tuple, outs = _outputs(func, xs, "jvp")
-        us = tuple(_zeros_like(o).requires_grad_(True) for o in outs)
+        us = tuple(zeros_like(o).requires_grad_(True) for o in outs)
         grads = _grad(outs, xs, us, create_graph=True)
         found = _grad(grads, us, vs, create_graph)
     result = _finish(found, outs, create_graph, strict, "jvp", "output")
@@ -171,7 +164,7 @@ def jacobian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = Fals
             flat = out.reshape(-1)
             rows: list[list[Tensor]] = [[] for _ in xs]
             for k in range(flat.shape[0]):
-                grads = _grad([flat[k]], xs, [_ones_like(flat[k])], create_graph) \
+                grads = _grad([flat[k]], xs, [ones_like(flat[k])], create_graph) \
                     if flat.requires_grad else (None,) * len(xs)
                 filled = _finish(grads, xs, create_graph, strict, "jacobian")
                 for j, g in enumerate(filled):
@@ -181,14 +174,11 @@ def jacobian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = Fals
                 if rows[j]:
                     block = stack(rows[j], dim=0).reshape(*out.shape, *x.shape)
                 else:
-                    block = _zeros_like_shape(tuple(out.shape) + tuple(x.shape), x)
+                    block = zeros(tuple(out.shape) + tuple(x.shape), dtype=x.dtype)
                 blocks.append(block if create_graph else block.detach())
             per_output.append(_shape(in_tuple, tuple(blocks)))
     return _shape(out_tuple, tuple(per_output))
 
-
-def _zeros_like_shape(shape: tuple[int, ...], like: Tensor) -> Tensor:
-    return Tensor(np.zeros(shape, dtype=like.dtype), _copy=False)
 
 
 def _scalar_output(func: Callable[..., Any], fn_name: str) -> Callable[..., Tensor]:
@@ -214,8 +204,8 @@ def hessian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = False
 
     def gradient(*ys: Tensor) -> Any:
         out = scalar(*ys)
-        grads = _grad([out], ys, [_ones_like(out)], create_graph=True)
-        return tuple(_zeros_like(y) if g is None else g for g, y in zip(grads, ys, strict=True))
+        grads = _grad([out], ys, [ones_like(out)], create_graph=True)
+        return tuple(zeros_like(y) if g is None else g for g, y in zip(grads, ys, strict=True))
 
     result = jacobian(gradient, xs, create_graph=create_graph, strict=strict,
                       vectorize=vectorize, strategy=outer_jacobian_strategy)
@@ -230,7 +220,7 @@ def vhp(func: Callable[..., Any], inputs: Inputs, v: Any = None, create_graph: b
         xs = _prepare(xs, create_graph)
         vs = _check_v(v, xs, "vhp", "inputs")
         out = _scalar_output(func, "vhp")(*xs)
-        grads = _grad([out], xs, [_ones_like(out)], create_graph=True)
+        grads = _grad([out], xs, [ones_like(out)], create_graph=True)
         result = _grad(grads, xs, vs, create_graph)
     finished = _finish(result, xs, create_graph, strict, "vhp")
     return (out if create_graph else out.detach()), _shape(in_tuple, finished)
@@ -244,10 +234,10 @@ def hvp(func: Callable[..., Any], inputs: Inputs, v: Any = None, create_graph: b
         xs = _prepare(xs, create_graph)
         vs = _check_v(v, xs, "hvp", "inputs")
         out = _scalar_output(func, "hvp")(*xs)
-        grads = _grad([out], xs, [_ones_like(out)], create_graph=True)
-        filled = tuple(_zeros_like(x) if g is None else g for g, x in zip(grads, xs,
+        grads = _grad([out], xs, [ones_like(out)], create_graph=True)
+        filled = tuple(zeros_like(x) if g is None else g for g, x in zip(grads, xs,
                                                                            strict=True))
-        us = tuple(_zeros_like(x).requires_grad_(True) for x in xs)
+        us = tuple(zeros_like(x).requires_grad_(True) for x in xs)
         back = _grad(filled, xs, us, create_graph=True)
         result = _grad(back, us, vs, create_graph)
     finished = _finish(result, xs, create_graph, strict, "hvp")
