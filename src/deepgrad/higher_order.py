@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from deepgrad.autograd import AccumulateGrad, Context, Function, run_backward
+from deepgrad.autograd import AccumulateGrad, Context, Function, _check_versions, run_backward
 from deepgrad.tensor import Tensor
 
 
@@ -176,8 +176,7 @@ class LinearBackward(Function):
         inputs by the caller."""
         # Its own copy of what the op's forward needs: the op's node may be freed first.
         ctx.op, ctx.index, ctx.kwargs = node.fn, index, node.forward_kwargs
-        ctx.args = [None if need else constant for constant, need in
-                    zip(node.forward_args, node.needs_input_grad, strict=True)]
+        ctx.args = node.forward_args  # the constants, None in the differentiable places
         ctx.zero_shapes = [edge[1] if need and edge is not None else None for edge, need in
                            zip(node.edges, node.needs_input_grad, strict=True)]
         return value
@@ -201,16 +200,7 @@ class LinearBackward(Function):
 
 def _decomposed(ctx: Context, grad: Tensor) -> tuple[Any, ...]:
     """The vector-Jacobian product of the op's decomposition, recorded."""
-    for counter, version, index, array in ctx.input_versions:
-        if counter.value != version:
-            raise RuntimeError(
-                f"one of the variables needed for gradient computation has been modified by "
-                f"an inplace operation: [{array.dtype} {list(array.shape)}], which is input "
-                f"{index} of {ctx.name()}, is at version {counter.value}; expected version "
-                f"{version} instead.")
-    if ctx.freed or not ctx.forward_args:
-        raise RuntimeError(f"backward: trying to backward through {ctx.name()} a second "
-                           f"time; call .backward(retain_graph=True) the first time")
+    _check_versions(ctx, ctx.input_versions)  # (run_backward has refused a freed node)
     inputs = [input_proxy(ctx, i, a, fresh=True) if ctx.edges[i] is not None else a
               for i, a in enumerate(ctx.forward_args)]
     assert ctx.fn.decomposition is not None

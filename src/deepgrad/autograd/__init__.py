@@ -425,8 +425,9 @@ def _saved_versions(saved: Sequence[Any], args: Sequence[Any],
     return tuple(tracked)
 
 
-def _check_versions(ctx: Context) -> None:
-    for counter, version, index, array in ctx.saved_versions:
+def _check_versions(ctx: Context, entries: Sequence[tuple[Any, ...]] | None = None) -> None:
+    """Refuse a saved value (by default ``ctx.saved_versions``) changed in place since."""
+    for counter, version, index, array in (ctx.saved_versions if entries is None else entries):
         if counter.value != version:
             where = "output 0" if index < 0 else f"input {index}"
             dtype, shape = array.dtype, array.shape
@@ -533,6 +534,8 @@ def run_backward(
         grads[key] = grad if key not in grads else grads[key] + grad
     wanted = {id(t._grad_node()): i for i, t in enumerate(inputs)} if inputs is not None else {}
     found: list[Any] = [None] * len(wanted)
+    if create_graph:
+        from deepgrad.higher_order import graph_backward
     pruned = inputs is not None and not accumulate
     order = _topological_order(root_nodes, set(wanted) if pruned else None, frontier)
 
@@ -575,8 +578,6 @@ def run_backward(
             if ctx.saved_versions:
                 _check_versions(ctx)
             if create_graph:
-                from deepgrad.higher_order import graph_backward
-
                 input_grads = graph_backward(ctx, grad)
             elif ctx.fn._on_arrays:
                 input_grads = ctx.fn.backward(ctx, grad)

@@ -140,18 +140,8 @@ def maximum(a: Any, b: Any) -> Any:
     return _E().maximum(a, b) if isinstance(a, Tensor) else _E().maximum(b, a)
 
 
-def matmul(a: Any, b: Any) -> Any:
-    return a @ b
-
-
 def zeros_like(x: Any) -> Any:
     """Zeros shaped like ``x``: a constant either way."""
     array = x._array if isinstance(x, Tensor) else x
     zeros = np.zeros_like(array)
     return Tensor(zeros, _copy=False) if isinstance(x, Tensor) else zeros
-
-
-def scalar(value: float, like: Any) -> Any:
-    """``value`` in ``like``'s dtype, so a float32 formula stays float32."""
-    dtype = like.dtype if not isinstance(like, Tensor) else like.dtype
-    return np.asarray(value, dtype=dtype)
