@@ -24,6 +24,7 @@ __all__ = [
     "Compose",
     "ToTensor",
     "Normalize",
+    "SubtractMean",
     "RandomHorizontalFlip",
     "RandomCrop",
     "Grayscale",
@@ -121,6 +122,34 @@ class Normalize:
 
     def __repr__(self) -> str:
         return f"Normalize(mean={self.mean.tolist()}, std={self.std.tolist()})"
+
+
+class SubtractMean:
+    """x - mean, with ``mean`` a fixed array broadcast over the batch: a mean image
+    (C,H,W) or per-channel values (C,1,1), as readers that centre on the training set do.
+
+    In a config, ``data.subtract_mean: image`` (or ``channel``) computes ``mean`` from
+    the training split and appends this transform to every split.
+    """
+
+    def __init__(self, mean: Any) -> None:
+        self.mean = np.asarray(mean, dtype=np.float32)
+
+    def __call__(self, x: Any) -> np.ndarray:
+        x = np.asarray(x)
+        if x.dtype == np.uint8:
+            raise TypeError("SubtractMean: got uint8 pixels; put ToTensor() before SubtractMean")
+        try:
+            fits = np.broadcast_shapes(x.shape[1:], self.mean.shape) == x.shape[1:]
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"SubtractMean: a mean of shape {self.mean.shape} does not fit "
+                             f"samples of shape {x.shape[1:]}")
+        return np.subtract(x, self.mean, dtype=np.float32)
+
+    def __repr__(self) -> str:
+        return f"SubtractMean(mean of shape {self.mean.shape})"
 
 
 class RandomHorizontalFlip:

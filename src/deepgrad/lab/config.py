@@ -86,6 +86,9 @@ class DataConfig:
     ``transforms``: ``{train: [...], test: [...]}``; each item a transform name
     (``RandomHorizontalFlip`` or ``random_horizontal_flip``) or ``{Name: {kwargs}}``.
     ``noise``: std of Gaussian noise added to inputs (denoising autoencoders).
+    ``subtract_mean``: ``image`` or ``channel``: after the transforms, subtract the
+    training split's mean image (or per-channel mean) from every split, as the
+    readers of older course code did (report 000's CIFAR-10 reader: the mean image).
     ``options``: extra keyword arguments for the dataset (toy sets: ``n_samples``, ``noise``).
     """
 
@@ -98,6 +101,7 @@ class DataConfig:
     test_subset: int | None = None
     transforms: dict[str, list[Any]] = field(default_factory=dict)
     noise: float = 0.0
+    subtract_mean: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     num_workers: int = 0
 
@@ -122,7 +126,12 @@ class SchedulerConfig:
 
 @dataclass
 class LossConfig:
-    """``loss: cross_entropy`` or ``loss: {name: cross_entropy, label_smoothing: 0.1}``."""
+    """``loss: cross_entropy`` or ``loss: {name: cross_entropy, label_smoothing: 0.1}``.
+
+    ``l2``: TF1's ``l2_regularizer(l2)`` on every weight matrix and kernel (not biases):
+    ``l2 * sum(W**2) / 2`` is added to the loss, so it shows in the logged losses;
+    ``optimizer.weight_decay`` instead changes only the update (and decays biases too).
+    """
 
     name: str = "cross_entropy"
     kwargs: dict[str, Any] = field(default_factory=dict)
@@ -342,6 +351,9 @@ def validate(config: Config, *, deep: bool = True) -> Config:
     if config.data.split not in ("test", "val", "none"):
         raise ConfigError(f"data.split: expected test, val or none, got {config.data.split!r}")
     check_val_split(config.data.val_split)
+    if config.data.subtract_mean not in (None, "image", "channel"):
+        raise ConfigError(f"data.subtract_mean: expected image, channel or null, "
+                          f"got {config.data.subtract_mean!r}")
     if config.scheduler is not None and config.scheduler.interval not in ("epoch", "step"):
         raise ConfigError(
             f"scheduler.interval: expected epoch or step, got {config.scheduler.interval!r}"

@@ -7,7 +7,8 @@ by class; ``subset`` and ``test_subset`` draw the same way. Toy sets (``moons``,
 ``circles``, ``blobs``, ``spirals``) are generated from ``data.options`` with the
 run's seed, and their test set with the next seed. Autoencoders train on
 ``(noisy, clean)`` pairs: Gaussian noise of std ``data.noise``, clipped to [0, 1],
-drawn per batch from the loader's generator (so reproducible).
+drawn per batch from the loader's generator (so reproducible). ``subtract_mean``
+centres every split on the training split's mean image or channel means.
 """
 
 from __future__ import annotations
@@ -123,6 +124,23 @@ class DenoisingDataset:
         return self.images, self.images
 
 
+def _train_mean(images: np.ndarray, transform: Any, per_channel: bool,
+                chunk: int = 2048) -> np.ndarray:
+    """The mean image (C,H,W) of the training images after the deterministic (test)
+    transforms, or its per-channel mean (C,1,1); summed in float64, a chunk at a time."""
+    total: np.ndarray | None = None
+    for start in range(0, len(images), chunk):
+        batch = np.asarray(transform(images[start:start + chunk]), dtype=np.float64)
+        part = batch.sum(axis=0)
+        total = part if total is None else total + part
+    if total is None:
+        raise ConfigError("data.subtract_mean: the training split is empty")
+    mean = total / len(images)
+    if per_channel and mean.ndim == 3:
+        mean = mean.mean(axis=(1, 2), keepdims=True)
+    return mean.astype(np.float32)
+
+
 def _image_splits(config: Config, task: str) -> tuple[Any, Any, Any, list[str]]:
     from deepgrad.data import ArrayDataset, load_dataset
     from deepgrad.data import transforms as T
@@ -167,6 +185,10 @@ def _image_splits(config: Config, task: str) -> tuple[Any, Any, Any, list[str]]:
         ds.classes = classes
         return ds
 
+    if data.subtract_mean:
+        mean = _train_mean(x[train_idx], test_tf, per_channel=data.subtract_mean == "channel")
+        train_tf.transforms.append(T.SubtractMean(mean))
+        test_tf.transforms.append(T.SubtractMean(mean))
     train_ds = make(x[train_idx], y[train_idx], train_tf)
     val_ds = make(x[val_idx], y[val_idx], test_tf) if n_val else None
     test_ds = make(test_x, test_y, test_tf) if test_x is not None and test_y is not None else None

@@ -106,17 +106,30 @@ def build_scheduler(config: Config, optimizer: Any, steps_per_epoch: int) -> Any
         raise ConfigError(f"scheduler ({config.scheduler.name}): {exc}") from None
 
 
-def build_loss(config: Config) -> Any:
-    """The loss for ``fit``: its canonical name, or a function when the config gives arguments."""
+def build_loss(config: Config, model: Any = None) -> Any:
+    """The loss for ``fit``: its canonical name, or a function when the config gives
+    arguments. ``loss.l2`` adds TF1's ``l2_regularizer``: ``l2 * sum(W**2) / 2`` over the
+    model's weight matrices and kernels (parameters of 2 or more dimensions; not biases)."""
     fn = resolve_loss(config.loss.name)
-    kwargs = check_kwargs(
-        config.loss.kwargs, fn, "loss", skip=("input", "target"), label=config.loss.name
-    )
-    if not kwargs:
+    options = dict(config.loss.kwargs)
+    l2 = options.pop("l2", 0.0)
+    if not isinstance(l2, (int, float)) or isinstance(l2, bool) or l2 < 0:
+        raise ConfigError(f"loss.l2: expected a number >= 0, got {l2!r}")
+    kwargs = check_kwargs(options, fn, "loss", skip=("input", "target"), label=config.loss.name)
+    weights = []
+    if l2:
+        if model is None:
+            raise ConfigError("loss.l2: needs the model (build_loss(config, model))")
+        weights = [p for p in model.parameters() if p.requires_grad and p.ndim >= 2]
+    if not kwargs and not weights:
         return fn.__name__  # a name lets fit infer the task and label the run
 
     def loss(output: Any, target: Any) -> Any:
-        return fn(output, target, **kwargs)
+        value = fn(output, target, **kwargs)
+        if weights:
+            penalty = sum((w * w).sum() for w in weights)
+            value = value + (0.5 * float(l2)) * penalty
+        return value
 
     loss.__name__ = getattr(fn, "__name__", config.loss.name)
     return loss
@@ -140,7 +153,7 @@ def build(config: Config) -> Experiment:
         train_data=train_ds,
         val_data=val_ds,
         test_data=test_ds,
-        loss=build_loss(config),
+        loss=build_loss(config, model),
         optimizer=optimizer,
         scheduler=scheduler,
         task=zoo.get_spec(config.model.name).task,
