@@ -57,7 +57,8 @@ def test_subtract_mean_channel_and_after_the_transforms() -> None:
 
 @pytest.mark.parametrize("bad", ["pixel", "Image", 1])
 def test_subtract_mean_refuses_unknown_modes(bad: object) -> None:
-    with pytest.raises(ConfigError, match=r"data.subtract_mean: expected (image, channel|a string or null)"):
+    expected = r"data.subtract_mean: expected (image, channel|a string or null)"
+    with pytest.raises(ConfigError, match=expected):
         load_config(config(data__subtract_mean=bad))
 
 
