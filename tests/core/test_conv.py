@@ -67,6 +67,34 @@ def test_conv2d_mnist_first_layer() -> None:
     check_op(dg_fn, [(1, 1, 28, 28), (32, 1, 5, 5), (32,)], torch_fn)
 
 
+@pytest.mark.parametrize("block", [16, 7])
+def test_conv2d_narrow_layer_in_pixel_blocks(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first layer with few output channels multiplies in blocks of pixels (forward and
+    weight gradient); a small block forces that path and a remainder block here."""
+    monkeypatch.setattr(conv_ops, "NARROW_BLOCK", block)
+    assert conv_ops._narrow(6, 2 * 4 * 12) and conv_ops.prefer_channels_first(3, 3, 12, 1)
+    dg_fn, torch_fn = conv(padding=0)
+    check_op(dg_fn, [(2, 3, 6, 14), (6, 3, 3, 3), (6,)], torch_fn)
+
+
+def test_conv2d_tutorial_first_layer_float32() -> None:
+    """The tutorial CNN's first layer at its real size (the blocked path), against torch."""
+    rng = np.random.default_rng(3)
+    x, w, b = (rng.standard_normal(s).astype(np.float32)
+               for s in [(8, 3, 32, 32), (6, 3, 5, 5), (6,)])
+    assert conv_ops._narrow(6, 8 * 28 * 28)
+    ours = [deepgrad.tensor(a, requires_grad=True) for a in (x, w, b)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    g = rng.standard_normal((8, 6, 28, 28)).astype(np.float32)
+    out = F.conv2d(*ours)
+    ref = tF.conv2d(*theirs)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-4, atol=1e-4)
+    out.backward(deepgrad.tensor(g))
+    ref.backward(torch.tensor(g))
+    for a, t in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=2e-3)
+
+
 def test_conv2d_unbatched_input() -> None:
     dg_fn, torch_fn = conv(padding=1)
     check_op(dg_fn, [(3, 5, 5), (2, 3, 3, 3), (2,)], torch_fn)

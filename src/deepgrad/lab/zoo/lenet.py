@@ -48,14 +48,18 @@ class TutorialCNN(nn.Module):
 class LeNet5(nn.Module):
     """LeCun et al. (1998) with tanh and average pooling, on 32x32 inputs."""
 
-    def __init__(self, activation: str = "tanh", in_channels: int = 3, num_classes: int = 10):
+    def __init__(self, activation: str = "tanh", in_channels: int = 3, num_classes: int = 10,
+                 pooling: str = "avg"):
         super().__init__()
+        if pooling not in ("avg", "max"):
+            raise ValueError(f"lenet5: pooling must be 'avg' or 'max', got {pooling!r}")
+        pool = nn.AvgPool2d if pooling == "avg" else nn.MaxPool2d
         self.conv1 = nn.Conv2d(in_channels, 6, 5)
         self.act1 = make_activation(activation, "lenet5")
-        self.pool1 = nn.AvgPool2d(2, 2)
+        self.pool1 = pool(2, 2)
         self.conv2 = nn.Conv2d(6, 16, 5)
         self.act2 = make_activation(activation, "lenet5")
-        self.pool2 = nn.AvgPool2d(2, 2)
+        self.pool2 = pool(2, 2)
         self.conv3 = nn.Conv2d(16, 120, 5)
         self.act3 = make_activation(activation, "lenet5")
         self.flatten = nn.Flatten()
@@ -78,9 +82,11 @@ def tutorial_cnn(
     return TutorialCNN(activation, in_channels, num_classes)
 
 
-def lenet5(activation: str = "tanh", in_channels: int = 3, num_classes: int = 10) -> LeNet5:
-    """Report 002's LeNet-5 (tanh, average pooling)."""
-    return LeNet5(activation, in_channels, num_classes)
+def lenet5(activation: str = "tanh", in_channels: int = 3, num_classes: int = 10,
+           pooling: str = "avg") -> LeNet5:
+    """Report 002's LeNet-5 (tanh, average pooling); ``activation``/``pooling`` swap
+    them for the tutorial CNN's ReLU and max pooling (the ablation of experiments/README)."""
+    return LeNet5(activation, in_channels, num_classes, pooling)
 
 
 def _default(name: str) -> dict[str, Any]:
