@@ -91,7 +91,7 @@ def test_conv2d_tutorial_first_layer_float32() -> None:
     np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-4, atol=1e-4)
     out.backward(deepgrad.tensor(g))
     ref.backward(torch.tensor(g))
-    for a, t in zip(ours, theirs):
+    for a, t in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=2e-3)
 
 
