@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 import deepgrad
 import deepgrad.nn.functional as F
 from deepgrad.ops import conv as conv_ops
+from deepgrad.ops import winograd
 from helpers import check_op, torch_or_skip
 
 torch = torch_or_skip()
@@ -65,6 +66,53 @@ def test_conv2d_mnist_first_layer() -> None:
     """The report's first layer: 1 -> 32 channels, 5x5, padding 2, on 28x28."""
     dg_fn, torch_fn = conv(padding=2)
     check_op(dg_fn, [(1, 1, 28, 28), (32, 1, 5, 5), (32,)], torch_fn)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("shapes, kw", [
+    ([(2, 3, 7, 9), (4, 3, 3, 3), (4,)], {"padding": 1}),           # tiles overhang both sides
+    ([(2, 2, 8, 8), (3, 2, 3, 3), (3,)], {}),                        # 6x6 out: 4x4 tiles overhang
+    ([(1, 2, 5, 6), (3, 2, 3, 3)], {"padding": (2, 0)}),
+    ([(2, 2, 9, 7), (3, 2, 5, 5), (3,)], {"padding": 2}),
+    ([(1, 3, 6, 5), (2, 3, 5, 5), (2,)], {"padding": "same"}),
+    ([(2, 2, 5, 5), (2, 2, 5, 5), (2,)], {}),                        # one output pixel
+])
+def test_conv2d_winograd_parity(shapes: list, kw: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stride-1 3x3 and 5x5 layers through the Winograd path (forced for few channels):
+    float64 gradcheck and float32 torch parity, forward and backward."""
+    monkeypatch.setattr(winograd, "MIN_CHANNELS", 1)
+    geo_kernel = shapes[1][2:]
+    assert winograd.tile_size(geo_kernel, (1, 1), (1, 1), 1, shapes[0][1])
+    dg_fn, torch_fn = conv(**kw)
+    check_op(dg_fn, shapes, torch_fn)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, padding", [
+    ((50, 32, 14, 14), (64, 32, 5, 5), 2),    # report 001's MNIST CNN, second layer
+    ((16, 64, 15, 15), (128, 64, 3, 3), 0),   # report 001's CIFAR CNN, second layer
+    ((16, 128, 6, 6), (256, 128, 3, 3), 0),   # and third
+])
+def test_conv2d_winograd_course_layers_float32(x_shape: tuple, w_shape: tuple,
+                                               padding: int) -> None:
+    """The course's deep layers take the Winograd path; float32 against torch at their real
+    sizes, relative to each result's range (Winograd rounds a little more than im2col)."""
+    assert conv_ops._path(conv_ops.Geometry(x_shape, w_shape[2:], (0, 0), (1, 1), (1, 1),
+                                            (0, 0, 0, 0), (1, 1), 1), x_shape[1]) == "winograd"
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = (rng.standard_normal(w_shape) / np.sqrt(np.prod(w_shape[1:]))).astype(np.float32)
+    b = rng.standard_normal(w_shape[0]).astype(np.float32)
+    ours = [deepgrad.tensor(a, requires_grad=True) for a in (x, w, b)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    out = F.conv2d(*ours, padding=padding)
+    ref = tF.conv2d(*theirs, padding=padding)
+    g = rng.standard_normal(ref.shape).astype(np.float32)
+    out.backward(deepgrad.tensor(g))
+    ref.backward(torch.tensor(g))
+    pairs = [(out.detach().numpy(), ref.detach().numpy())]
+    pairs += [(a.grad.numpy(), t.grad.numpy()) for a, t in zip(ours, theirs, strict=True)]
+    for got, want in pairs:
+        assert np.abs(got - want).max() <= 5e-5 * np.abs(want).max()
 
 
 @pytest.mark.parametrize("block", [16, 7])

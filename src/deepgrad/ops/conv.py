@@ -26,6 +26,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from deepgrad.autograd import Context, Function
+from deepgrad.ops import winograd
 from deepgrad.ops.shape import squeeze, unsqueeze
 from deepgrad.tensor import Tensor
 
@@ -151,14 +152,13 @@ class Conv2d(Function):
         ho, wo = output_size("conv2d", (h, w), (kh, kw), stride, dilation, padded)
         geo = Geometry(x.shape, (kh, kw), padded, (ho, wo), stride, padding, dilation, groups)
         needs = ctx.needs_input_grad if ctx.needs_input_grad else (False,) * 3
-        channels_first = prefer_channels_first(c, kw, wo, groups)
-        forward = _forward_channels_first if channels_first else _forward_channels_last
+        path = _path(geo, c)
+        forward = _FORWARD[path]
         if not any(needs):
             return _forward_in_chunks(forward, x, weight, bias, geo)
         out, cols, wk = forward(x, weight, bias, geo, needs[1], needs[0])
-        if any(needs):
-            ctx.geo, ctx.channels_first, ctx.has_bias = geo, channels_first, bias is not None
-            ctx.save_for_backward(cols, wk)
+        ctx.geo, ctx.path, ctx.has_bias = geo, path, bias is not None
+        ctx.save_for_backward(cols, wk)
         return out
 
     @staticmethod
@@ -187,8 +187,8 @@ class Conv2d(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         cols, wk = ctx.saved_tensors
-        backward = _backward_channels_first if ctx.channels_first else _backward_channels_last
-        gx, gw, gb = backward(grad, cols, wk, ctx.geo, ctx.needs_input_grad, ctx.has_bias)
+        gx, gw, gb = _BACKWARD[ctx.path](grad, cols, wk, ctx.geo, ctx.needs_input_grad,
+                                         ctx.has_bias)
         return (gx, gw, gb) if ctx.has_bias else (gx, gw)
 
 
@@ -350,6 +350,35 @@ def _backward_channels_first(grad: Any, cols: Any, wk: Any, geo: Geometry,
         del patches
         gx = gxp[:, :, top:top + h, left:left + w, 0].transpose(1, 0, 2, 3)
     return gx, gw, gb
+
+
+def _path(geo: Geometry, channels: int) -> str:
+    """Winograd for stride-1 3x3/5x5 layers with 16+ input channels, else the im2col
+    layout with the longer contiguous runs."""
+    if winograd.tile_size(geo.kernel, geo.stride, geo.dilation, geo.groups, channels):
+        return "winograd"
+    if prefer_channels_first(channels, geo.kernel[1], geo.out_hw[1], geo.groups):
+        return "channels_first"
+    return "channels_last"
+
+
+def _forward_winograd(x: Any, weight: Any, bias: Any, geo: Geometry, keep_v: bool,
+                      keep_u: bool) -> tuple[Any, Any, Any]:
+    m = winograd.TILE[geo.kernel[0]]
+    out, v, u = winograd.forward(x, weight, bias, geo.padding, geo.out_hw, m)
+    return out, v if keep_v else None, u if keep_u else None
+
+
+def _backward_winograd(grad: Any, v: Any, u: Any, geo: Geometry, needs: tuple[bool, ...],
+                       has_bias: bool) -> tuple[Any, Any, Any]:
+    return winograd.backward(grad, v, u, geo.x_shape, geo.kernel[0], geo.padding,
+                             winograd.TILE[geo.kernel[0]], needs, has_bias)
+
+
+_FORWARD = {"winograd": _forward_winograd, "channels_first": _forward_channels_first,
+            "channels_last": _forward_channels_last}
+_BACKWARD = {"winograd": _backward_winograd, "channels_first": _backward_channels_first,
+             "channels_last": _backward_channels_last}
 
 
 def _same_padding(kernel: Pair, dilation: Pair) -> tuple[int, int, int, int]:
