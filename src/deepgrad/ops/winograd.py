@@ -21,7 +21,7 @@ results differ from direct convolution by about 5e-6 of the output's range (im2c
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -72,7 +72,7 @@ class Kron(NamedTuple):
     r: int
 
 
-@lru_cache(maxsize=None)
+@cache
 def kron_transforms(m: int, r: int, dtype: str) -> Kron:
     at, g, bt = transforms_1d(m, r)
     return Kron(*(np.kron(t, t).astype(dtype) for t in (at, g, bt)), m=m, r=r)
