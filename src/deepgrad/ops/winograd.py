@@ -68,14 +68,13 @@ class Kron(NamedTuple):
     out: np.ndarray     # kron(A^T, A^T): (m*m, a*a)
     weight: np.ndarray  # kron(G, G): (a*a, r*r)
     inp: np.ndarray     # kron(B^T, B^T): (a*a, a*a)
-    m: int
-    r: int
 
 
 @cache
 def kron_transforms(m: int, r: int, dtype: str) -> Kron:
     at, g, bt = transforms_1d(m, r)
-    return Kron(*(np.kron(t, t).astype(dtype) for t in (at, g, bt)), m=m, r=r)
+    return Kron(np.kron(at, at).astype(dtype), np.kron(g, g).astype(dtype),
+                np.kron(bt, bt).astype(dtype))
 
 
 def tile_size(kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
