@@ -6,8 +6,11 @@ copied once into a ``(N*Ho*Wo, kh*kw*C)`` matrix whose rows are long contiguous 
 (about 1.7x faster than NCHW patches for the course's MNIST CNN). A first layer with
 one to three channels has runs of only ``kw*C`` that way, so it gathers channels-first
 ``(C*kh*kw, N*Ho*Wo)`` patches instead (runs of ``Wo``). Either way the output is an
-NCHW *view* of the GEMM result (NHWC or CNHW memory, no copy): elementwise ops and
-pooling keep that memory order, and the next layer's gradient arrives in it for free.
+NCHW *view* of the GEMM result (no copy): NHWC memory, except a first layer of at most
+``NARROW_ROWS`` output channels, which stays CNHW (``(O, N*Ho*Wo)`` is the fast GEMM
+there). Elementwise ops and pooling keep that memory order (pooling is twice as fast
+channels-last), and the next layer's gradient arrives in it for free. Stride-1 3x3 and
+5x5 layers with 16+ input channels go through ``ops/winograd.py`` instead, also NHWC.
 
 Backward: grad_weight is one GEMM with the saved patches, grad_bias a GEMV, grad_input
 one GEMM into patch gradients followed by col2im, which adds them back with one strided
@@ -320,14 +323,22 @@ def _forward_channels_first(x: Any, weight: Any, bias: Any, geo: Geometry, keep_
                       (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw), writeable=False)
     cols = view.reshape(c * kh * kw, n * ho * wo)                        # (K, M)
     del xp, view
-    out = _weight_times_cols(weight.reshape(o, -1), cols)                # (O, M)
-    if bias is not None:
-        out += bias[:, None]
     wk = None
     if keep_weight:  # (O, C*kh*kw), a copy: the optimizer may update the weight in place
         wk = weight.reshape(o, -1).copy()
-    # An NCHW view of (O, N, Ho, Wo) memory: no copy.
-    return out.reshape(o, n, ho, wo).transpose(1, 0, 2, 3), cols if keep_cols else None, wk
+    kept = cols if keep_cols else None
+    if _narrow(o, n * ho * wo):
+        out = _weight_times_cols(weight.reshape(o, -1), cols)            # (O, M)
+        if bias is not None:
+            out += bias[:, None]
+        # An NCHW view of (O, N, Ho, Wo) memory: no copy.
+        return out.reshape(o, n, ho, wo).transpose(1, 0, 2, 3), kept, wk
+    # Otherwise the output is NHWC memory, like the deeper layers' (the GEMM is as fast or
+    # faster that way round): pooling, ReLU and the next layer then all walk channels last.
+    rows = cols.T @ weight.reshape(o, -1).T                              # (M, O)
+    if bias is not None:
+        rows += bias
+    return rows.reshape(n, ho, wo, o).transpose(0, 3, 1, 2), kept, wk
 
 
 def _backward_channels_first(grad: Any, cols: Any, wk: Any, geo: Geometry,
@@ -336,12 +347,21 @@ def _backward_channels_first(grad: Any, cols: Any, wk: Any, geo: Geometry,
     (kh, kw), (ho, wo), (hp, wp) = geo.kernel, geo.out_hw, geo.padded
     top, _, left, _ = geo.padding
     o = grad.shape[1]
-    gout = grad.transpose(1, 0, 2, 3).reshape(o, n * ho * wo)  # free for (O, N, H, W) memory
     gx = gw = gb = None
-    if has_bias and needs[2]:
-        gb = _sum_rows(gout, axis=1)
-    if needs[1]:
-        gw = _grad_times_cols(gout, cols).reshape(o, c, kh, kw)
+    rows = grad.transpose(0, 2, 3, 1)
+    if rows.flags.c_contiguous:                       # NHWC memory (the forward's, mostly)
+        rows = rows.reshape(n * ho * wo, o)           # (M, O), free
+        gout = rows.T
+        if has_bias and needs[2]:
+            gb = _sum_rows(rows, axis=0)
+        if needs[1]:
+            gw = (cols @ rows).T.reshape(o, c, kh, kw)
+    else:
+        gout = grad.transpose(1, 0, 2, 3).reshape(o, n * ho * wo)  # free for CNHW memory
+        if has_bias and needs[2]:
+            gb = _sum_rows(gout, axis=1)
+        if needs[1]:
+            gw = _grad_times_cols(gout, cols).reshape(o, c, kh, kw)
     del cols
     if needs[0]:
         patches = (wk.T @ gout).reshape(c, kh, kw, n, ho, wo, 1)      # (C*kh*kw, M)
