@@ -39,8 +39,10 @@ TILE = {3: 4, 5: 4}
 """Output tile per kernel size: F(4x4, 3x3) with 6x6 input tiles, F(4x4, 5x5) with 8x8
 (measured fastest of m = 2, 4, 6 and m = 2, 3, 4 on the course's layers)."""
 MIN_CHANNELS = 16
-"""Narrower layers (the tutorial CNN's 6 -> 16) are faster as im2col: their GEMMs are
-tiny either way and the transforms dominate (measured 4.8 against 3.7 ms)."""
+"""Narrower layers stay on im2col. First layers (1-3 channels) lose badly (MNIST's
+1 -> 32: 25.8 against 3.7 ms); the tutorial CNN's 6 -> 16 layer is faster alone (3.8
+against 4.7 ms) but not inside the model (its input and gradient arrive channels-first
+from a narrow first layer, and the transposes eat the gain: ab.py 1.00)."""
 
 
 def transforms_1d(m: int, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
