@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -213,3 +215,38 @@ def test_inplace_on_grad_leaf_is_refused_outside_no_grad() -> None:
     with deepgrad.no_grad():
         w.sub_(deepgrad.tensor([0.5]), alpha=2.0)
     np.testing.assert_allclose(w.numpy() if not w.requires_grad else w.detach().numpy(), [0.0])
+
+
+def test_a_fresh_leaf_gradient_is_adopted_without_a_copy() -> None:
+    """The gradient array a backward produced, referred to by nothing else, becomes the
+    leaf's .grad itself (no copy per parameter per step); aliased ones are copied."""
+    from deepgrad.autograd import Context, Function
+
+    made: list[int] = []
+
+    class Twice(Function):
+        @staticmethod
+        def forward(ctx: Context, x: Any) -> Any:
+            return x * 2
+
+        @staticmethod
+        def backward(ctx: Context, grad: Any) -> Any:
+            out = grad * 2
+            made.append(id(getattr(out, "_array", out)))  # the array, not its Tensor
+            return out
+
+    x = deepgrad.ones(5, requires_grad=True)
+    Twice.apply(x).sum().backward()
+    assert id(x.grad._array) == made[-1]
+    keep: list[Any] = []
+
+    class Kept(Twice):
+        @staticmethod
+        def backward(ctx: Context, grad: Any) -> Any:
+            keep.append(grad * 2)
+            return keep[-1]
+
+    y = deepgrad.ones(5, requires_grad=True)
+    Kept.apply(y).sum().backward()
+    kept = getattr(keep[-1], "_array", keep[-1])
+    assert y.grad._array is not kept and not np.shares_memory(y.grad._array, kept)

@@ -70,6 +70,56 @@ def isub_in_no_grad_updates_parameters(lib: Any) -> dict[str, Any]:
 
 
 @scenario
+def grads_routed_unchanged_do_not_share_memory(lib: Any) -> dict[str, Any]:
+    """add sends one gradient to both inputs, reshape/clone pass it on as it is: each
+    leaf's .grad must still be its own memory (a gradient is adopted without a copy only
+    when nothing else refers to it)."""
+    a = lib.ones(3, requires_grad=True)
+    b = lib.ones(3, requires_grad=True)
+    c = lib.ones(2, 3, requires_grad=True)
+    (a + b + c.reshape(6)[:3]).sum().backward()
+    with lib.no_grad():
+        a.grad.mul_(10)
+        c.grad.add_(5)
+    return {"a": a.grad, "b": b.grad, "c": c.grad}
+
+
+@scenario
+def a_grad_kept_by_a_hook_is_not_the_leafs_grad(lib: Any) -> dict[str, Any]:
+    x = lib.ones(4, requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g))
+    (x * 3).sum().backward()
+    with lib.no_grad():
+        x.grad.zero_()
+    return {"seen": seen[0], "grad": x.grad}
+
+
+@scenario
+def root_gradient_given_by_the_user_is_not_adopted(lib: Any) -> dict[str, Any]:
+    x = lib.ones(3, requires_grad=True)
+    g = lib.tensor([1.0, 2.0, 3.0])
+    y = x.clone()
+    y.backward(g)
+    with lib.no_grad():
+        x.grad.mul_(0)
+    return {"g": g, "grad": x.grad}
+
+
+@scenario
+def adopted_grads_accumulate_and_clip_in_place(lib: Any) -> dict[str, Any]:
+    lin = lib.nn.Linear(4, 3)
+    with lib.no_grad():
+        lin.weight.copy_(lib.arange(12.0).reshape(3, 4) / 10)
+        lin.bias.fill_(0.5)
+    x = lib.arange(8.0).reshape(2, 4)
+    for _ in range(2):
+        lin(x).pow(2).sum().backward()
+    total = lib.nn.utils.clip_grad_norm_(lin.parameters(), 1.0)
+    return {"w": lin.weight.grad, "b": lin.bias.grad, "norm": total}
+
+
+@scenario
 def sgd_momentum_on_a_0d_parameter(lib: Any) -> dict[str, Any]:
     p = lib.nn.Parameter(lib.tensor(1.0))
     opt = lib.optim.SGD([p], lr=0.1, momentum=0.9)

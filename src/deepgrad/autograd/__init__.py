@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
 import threading
 import traceback
 import weakref
@@ -555,7 +556,8 @@ def run_backward(
                 if id(node) in wanted:
                     found[wanted[id(node)]] = grad
                 if accumulate:
-                    _accumulate_into(variable, grad)
+                    owned = _sole_owner(grad)  # asked first: call arguments hold references
+                    _accumulate_into(variable, grad, owned)
                 continue
             ctx = node
             if ctx.hooks:
@@ -611,10 +613,43 @@ def run_backward(
                 key = id(parent)
                 previous = grads.get(key)
                 grads[key] = parent_grad if previous is None else previous + parent_grad
+            # Drop this node's references to its gradients, so that a leaf's gradient
+            # held by ``grads`` alone can be adopted without a copy (``_sole_owner``).
+            input_grads = parent_grad = None
     return found
 
 
-def _accumulate_into(tensor: Tensor, grad: Any) -> None:
+def _refcount_of_a_local() -> int:
+    probe = np.empty(0)
+    return sys.getrefcount(probe)
+
+
+_LOCAL_REFS = _refcount_of_a_local() if hasattr(sys, "getrefcount") else -1
+
+
+def _sole_owner(grad: Any) -> bool:
+    """True when nothing but the caller's local variable refers to ``grad`` or its
+    memory, so ``.grad`` may adopt the array instead of copying it (torch steals a
+    gradient whose use count is one the same way). A gradient routed unchanged through
+    add or reshape, kept by a hook, or still saved by a node is referred to elsewhere and
+    is copied."""
+    if _LOCAL_REFS < 0 or type(grad) is not np.ndarray:
+        return False
+    if not (grad.flags.writeable and grad.flags.c_contiguous):
+        return False
+    # the caller's local + this argument (+ getrefcount's own) = one more than a local
+    if sys.getrefcount(grad) != _LOCAL_REFS + 1:
+        return False
+    base = grad.base
+    if base is None:
+        return True
+    # a view: its memory is free only if the view is the one thing holding its base
+    # (held by the view and this local: one more than a local)
+    return (type(base) is np.ndarray and base.base is None
+            and sys.getrefcount(base) == _LOCAL_REFS + 1)
+
+
+def _accumulate_into(tensor: Tensor, grad: Any, owned: bool = False) -> None:
     Tensor = _bound_tensor_class()
 
     if isinstance(grad, Tensor):  # create_graph: .grad is a Tensor with its own history
@@ -627,8 +662,9 @@ def _accumulate_into(tensor: Tensor, grad: Any) -> None:
     current = tensor._grad
     if current is None:
         # Own the array: a gradient routed unchanged (add, reshape) may alias
-        # another tensor's gradient, and optimizers update .grad in place.
-        tensor._grad = Tensor(grad.copy(), _copy=False)
+        # another tensor's gradient, and optimizers update .grad in place. A
+        # gradient nothing else refers to is adopted as it is (``owned``).
+        tensor._grad = Tensor(grad if owned else grad.copy(), _copy=False)
     elif current._array.flags.writeable:
         current._array += grad
         current._version_counter.value += 1
