@@ -615,7 +615,7 @@ def run_backward(
                 grads[key] = parent_grad if previous is None else previous + parent_grad
             # Drop this node's references to its gradients, so that a leaf's gradient
             # held by ``grads`` alone can be adopted without a copy (``_sole_owner``).
-            input_grads = parent_grad = None
+            input_grads, parent_grad = (), None
     return found
 
 
