@@ -19,7 +19,8 @@ overlapping input tiles are added back with one strided add per tile position.
 
 The matrices come from Toom-Cook interpolation at 0, 1, -1, 2, -2, 1/2, -1/2 (and infinity),
 as many as the tile needs; float32 results differ from direct convolution by about 1e-5
-of the output's range (im2col: 7e-7), well inside float32 parity tolerances.
+of the output's range (im2col: 7e-7), so the parity tests state their forward tolerance
+relative to the size of the sums (tests/core/test_conv.py).
 """
 
 from __future__ import annotations
