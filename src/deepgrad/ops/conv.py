@@ -107,10 +107,9 @@ def _narrow(rows: int, length: int) -> bool:
 
 
 def _weight_times_cols(wmat: Any, cols: Any) -> Any:
-    """``wmat (O, K) @ cols (K, M)``, blocked along M for a narrow ``O``."""
+    """``wmat (O, K) @ cols (K, M)`` in blocks along M: the forward of a narrow layer
+    (wider ones multiply the other way round, into NHWC memory)."""
     o, m = wmat.shape[0], cols.shape[1]
-    if not _narrow(o, m):
-        return wmat @ cols
     out = np.empty((o, m), dtype=np.result_type(wmat, cols))
     for start in range(0, m, NARROW_BLOCK):
         stop = start + NARROW_BLOCK
@@ -391,8 +390,12 @@ def _forward_winograd(x: Any, weight: Any, bias: Any, geo: Geometry, keep_v: boo
 
 def _backward_winograd(grad: Any, v: Any, u: Any, geo: Geometry, needs: tuple[bool, ...],
                        has_bias: bool) -> tuple[Any, Any, Any]:
-    return winograd.backward(grad, v, u, geo.x_shape, geo.kernel[0], geo.padding,
-                             winograd.TILE[geo.kernel[0]], needs, has_bias)
+    gx, gw = winograd.backward(grad, v, u, geo.x_shape, geo.kernel[0], geo.padding,
+                               winograd.TILE[geo.kernel[0]], needs)
+    gb = None
+    if has_bias and needs[2]:  # as the im2col paths: a GEMV over the (M, O) rows
+        gb = _sum_rows(grad.transpose(0, 2, 3, 1).reshape(-1, grad.shape[1]), axis=0)
+    return gx, gw, gb
 
 
 _FORWARD = {"winograd": _forward_winograd, "channels_first": _forward_channels_first,

@@ -139,9 +139,10 @@ def forward(x: Any, weight: Any, bias: Any, padding: tuple[int, int, int, int],
 
 
 def backward(grad: Any, v: Any, u: Any, x_shape: tuple[int, int, int, int], r: int,
-             padding: tuple[int, int, int, int], m: int, needs: tuple[bool, ...],
-             has_bias: bool) -> tuple[Any, Any, Any]:
-    """``(grad_input, grad_weight, grad_bias)``, each None where not needed."""
+             padding: tuple[int, int, int, int], m: int,
+             needs: tuple[bool, ...]) -> tuple[Any, Any]:
+    """``(grad_input, grad_weight)``, each None where not needed (the bias gradient is
+    the caller's: it does not go through the tiles)."""
     n, c, h, w = x_shape
     o, ho, wo = grad.shape[1], grad.shape[2], grad.shape[3]
     k = kron_transforms(m, r, grad.dtype.str)
@@ -149,9 +150,7 @@ def backward(grad: Any, v: Any, u: Any, x_shape: tuple[int, int, int, int], r: i
     til = tiling(m, r, (ho, wo))
     (th, tw), (hp, wp) = til.tiles, til.padded
     count = n * th * tw
-    gx = gw = gb = None
-    if has_bias and needs[2]:
-        gb = grad.sum(axis=(0, 2, 3))
+    gx = gw = None
     g_padded = np.zeros((n, th, m, tw, m, o), dtype=grad.dtype)
     g_padded.reshape(n, th * m, tw * m, o)[:, :ho, :wo] = grad.transpose(0, 2, 3, 1)
     g_tiles = g_padded.transpose(2, 4, 0, 1, 3, 5).reshape(m * m, -1)  # (m*m, tiles*O)
@@ -170,4 +169,4 @@ def backward(grad: Any, v: Any, u: Any, x_shape: tuple[int, int, int, int], r: i
                 gxp[:, i:i + m * th:m, j:j + m * tw:m, :] += d_tiles[i, j]
         top, _, left, _ = padding
         gx = gxp[:, top:top + h, left:left + w, :].transpose(0, 3, 1, 2)
-    return gx, gw, gb
+    return gx, gw
