@@ -25,6 +25,10 @@ def main() -> int:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(args.threads)
+        import deepgrad
+
+        if hasattr(deepgrad, "set_num_threads"):   # a tree from before intra-op threads
+            deepgrad.set_num_threads(args.threads)
 
     step: Callable[[], None] | None = None
     for line in sys.stdin:

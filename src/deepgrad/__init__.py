@@ -199,6 +199,7 @@ from deepgrad.ops.sorting import (  # noqa: E402
 from deepgrad.random import Generator, seed  # noqa: E402
 from deepgrad.size import Size  # noqa: E402
 from deepgrad.tensor import as_tensor  # noqa: E402
+from deepgrad.threads import get_num_threads, set_num_threads  # noqa: E402
 
 
 def _with_out() -> None:

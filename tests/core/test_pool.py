@@ -73,6 +73,43 @@ def test_max_pool2d_ties_route_to_first_max_and_nan_propagates() -> None:
     np.testing.assert_array_equal(dx.grad.numpy(), tx.grad.numpy())
 
 
+def _every_four_window(values: tuple[float, ...]) -> np.ndarray:
+    """(1, 2, 2, 2*W): every assignment of ``values`` to a window's four cells, side by
+    side in W = len(values)**4 2x2 windows (channel 1 is the negation)."""
+    grid = np.array(np.meshgrid(*[values] * 4, indexing="ij")).reshape(4, -1)  # (4, W)
+    x = grid.reshape(2, 2, -1).transpose(0, 2, 1).reshape(2, -1)
+    return np.stack([x, -x])[None].astype(np.float32)
+
+
+@pytest.mark.parametrize("nan", [False, True])
+@pytest.mark.parametrize("kernel, channels_last", [(2, False), (2, True), ((1, 4), False),
+                                                   ((4, 1), True)])
+def test_max_pool2d_four_cell_windows_match_torch_on_every_tie(kernel: Any, channels_last: bool,
+                                                               nan: bool) -> None:
+    """Every tie pattern of three values in a four-offset window (and, separately, NaNs:
+    their own rule) routes the gradient to the offset torch picks, in either memory
+    order."""
+    x = _every_four_window((0.0, 1.0, 2.0))
+    if kernel == (1, 4):
+        x = x.reshape(1, 2, 1, -1)
+    elif kernel == (4, 1):
+        x = x.reshape(1, 2, -1, 1)
+    if nan:
+        x[0, 0, 0, :3] = np.nan
+    array = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2) \
+        if channels_last else x
+    dx = deepgrad.tensor(array, requires_grad=True)
+    tx = torch.tensor(x, requires_grad=True)
+    out, idx = F.max_pool2d(dx, kernel, return_indices=True)
+    t_out, t_idx = tF.max_pool2d(tx, kernel, return_indices=True)
+    np.testing.assert_array_equal(out.detach().numpy(), t_out.detach().numpy())
+    np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
+    weights = np.arange(1, out.numel() + 1, dtype=np.float32).reshape(out.shape)
+    (out * deepgrad.tensor(weights)).sum().backward()
+    (t_out * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(dx.grad.numpy(), tx.grad.numpy())
+
+
 def test_max_pool2d_keeps_argmax_compact() -> None:
     x = deepgrad.randn(2, 3, 8, 8, requires_grad=True)
     out = F.max_pool2d(x, 2)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from deepgrad import threads
 from deepgrad.autograd import Context, Function
 from deepgrad.ops import dual
 from deepgrad.tensor import Tensor
@@ -27,18 +28,29 @@ def _positive(a: Any) -> Any:
     return a > 0
 
 
+def _relu_part(out: Any, x: Any) -> None:
+    np.maximum(x, 0, out=out)
+
+
+def _relu_grad_part(out: Any, grad: Any, y: Any) -> None:
+    np.multiply(grad, y > 0, out=out)
+
+
 class ReLU(Function):
     differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
-        out = np.maximum(x, 0)
+        out = threads.elementwise(_relu_part, np.empty_like(x), x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (out,) = ctx.saved_tensors
+        if isinstance(grad, np.ndarray) and isinstance(out, np.ndarray) \
+                and grad.shape == out.shape:
+            return (threads.elementwise(_relu_grad_part, np.empty_like(grad), grad, out),)
         return (grad * dual.mask(out, _positive),)
 
 

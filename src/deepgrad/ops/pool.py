@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from deepgrad import threads
 from deepgrad.autograd import Context, Function
 from deepgrad.ops.conv import Pair, pair
 from deepgrad.ops.shape import squeeze, unsqueeze
@@ -95,12 +96,14 @@ def _views(xp: Any, out_hw: Pair, win: Window) -> list[tuple[int, Any]]:
             for i in range(kh) for j in range(kw)]
 
 
-def _scatter(write: Callable[[int, Any, bool], None], ctx: Context, dtype: Any) -> Any:
+def _scatter(write: Callable[[int, Any, tuple[slice, ...], bool], None], ctx: Context,
+             dtype: Any) -> Any:
     """The input gradient, built window offset by window offset (col2im).
 
-    ``write(t, view, add)`` puts offset t's gradient into ``view``, adding when windows
-    overlap. When the windows tile the input exactly (the 2x2/2 pool on even sizes) every
-    cell is written once, so the buffer needs no zero fill.
+    ``write(t, view, index, add)`` puts offset t's gradient for the batch/channel part
+    ``index`` into ``view`` (already that part), adding when windows overlap; the parts
+    run on the intra-op threads. When the windows tile the input exactly (the 2x2/2 pool
+    on even sizes) every cell is written once, so the buffer needs no zero fill.
     """
     n, c, h, w = ctx.x_shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = ctx.win
@@ -109,29 +112,56 @@ def _scatter(write: Callable[[int, Any, bool], None], ctx: Context, dtype: Any) 
     tiles = ((sh, sw) == (kh, kw) and (dh, dw) == (1, 1) and (ph, pw) == (0, 0)
              and (ctx.out_hw[0] * kh, ctx.out_hw[1] * kw) == (h, w))
     gxp = _alloc((n, c, hp, wp), dtype, ctx.order, None if tiles else 0.0)
-    for t, view in _views(gxp, ctx.out_hw, ctx.win):
-        write(t, view, overlap)
+    views = _views(gxp, ctx.out_hw, ctx.win)
+    axis = 0 if ctx.order.index(0) < ctx.order.index(1) else 1
+
+    def part(p: slice) -> None:
+        index = (p,) if axis == 0 else (slice(None), p)
+        for t, view in views:
+            write(t, view[index], index, overlap)
+
+    threads.run(part, (n, c)[axis], n * c * hp * wp)
     return gxp[:, :, ph:ph + h, pw:pw + w]
 
 
 def _max_forward(x: Any, win: Window, out_hw: Pair, want_argmax: bool) -> tuple[Any, Any]:
-    """The max over each window and, if wanted, the offset of its first maximum (uint8)."""
+    """The max over each window and, if wanted, the offset of its first maximum (uint8).
+
+    Computed in parts along the outer of the batch and channel axes in memory, one per
+    thread (``deepgrad.threads``)."""
     views = _views(_padded(x, out_hw, win, -np.inf), out_hw, win)
     order = memory_order(x)
     shape = (x.shape[0], x.shape[1]) + out_hw
     out = _alloc(shape, x.dtype, order)
-    out[...] = views[0][1]
     argmax = None
     if want_argmax:
-        index_type = np.uint8 if len(views) <= 256 else np.int32
-        argmax = _alloc(shape, index_type, order, 0)
-        greater, offset = _alloc(shape, np.bool_, order), _alloc(shape, index_type, order)
+        argmax = _alloc(shape, np.uint8 if len(views) <= 256 else np.int32, order)
+    axis = 0 if order.index(0) < order.index(1) else 1
+
+    def part(p: slice) -> None:
+        index = (p,) if axis == 0 else (slice(None), p)
+        _max_part([(t, v[index]) for t, v in views], out[index],
+                  None if argmax is None else argmax[index])
+
+    threads.run(part, shape[axis], x.size)
+    return out, argmax
+
+
+def _max_part(views: list[tuple[int, Any]], out: Any, argmax: Any) -> None:
+    """``out`` = the running maximum over the offsets' views; ``argmax`` (if given) = the
+    first offset that reached it."""
+    out[...] = views[0][1]
+    if argmax is not None:
+        argmax[...] = 0
+        order = memory_order(out)
+        greater = _alloc(out.shape, np.bool_, order)
+        offset = _alloc(out.shape, argmax.dtype, order)
     for t, view in views[1:]:
         if argmax is not None:
             # Offsets come in increasing order, so "argmax = t where view > max" is a
             # maximum of argmax and t * (view > max); strict '>' keeps the first maximum.
             np.greater(view, out, out=greater)
-            np.multiply(greater, index_type(t), out=offset)
+            np.multiply(greater, argmax.dtype.type(t), out=offset)
             np.maximum(argmax, offset, out=argmax)
         np.maximum(out, view, out=out)  # NaN propagates, as torch
     if argmax is not None and np.isnan(out).any():
@@ -142,7 +172,6 @@ def _max_forward(x: Any, win: Window, out_hw: Pair, want_argmax: bool) -> tuple[
             update = (view > running) | np.isnan(view)
             np.copyto(argmax, t, where=update)
             np.copyto(running, view, where=update)
-    return out, argmax
 
 
 def _set_geometry(ctx: Context, x: Any, win: Window, out_hw: Pair) -> None:
@@ -170,11 +199,12 @@ class MaxPool2d(Function):
         (argmax,) = ctx.saved_tensors
         grad = _in_order(grad, ctx.order)
 
-        def write(t: int, view: Any, add: bool) -> None:
+        def write(t: int, view: Any, index: tuple[slice, ...], add: bool) -> None:
+            g, hit = grad[index], argmax[index] == t
             if add:
-                view += grad * (argmax == t)
+                view += g * hit
             else:
-                np.multiply(grad, argmax == t, out=view)
+                np.multiply(g, hit, out=view)
 
         return (_scatter(write, ctx, grad.dtype),)
 
@@ -222,11 +252,11 @@ class AvgPool2d(Function):
     def backward(ctx: Context, grad: Any) -> Any:
         g = _in_order(grad, ctx.order) * ctx.scale
 
-        def write(t: int, view: Any, add: bool) -> None:
+        def write(t: int, view: Any, index: tuple[slice, ...], add: bool) -> None:
             if add:
-                view += g
+                view += g[index]
             else:
-                view[...] = g
+                view[...] = g[index]
 
         return (_scatter(write, ctx, grad.dtype),)
 
