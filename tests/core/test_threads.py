@@ -67,11 +67,12 @@ def test_an_error_in_a_part_is_raised_after_all_parts(restore_threads: None) -> 
 
 def _cnn() -> nn.Module:
     """Every threaded pass: narrow channels-first first layer, channels-last im2col with
-    groups, Winograd 3x3 and 5x5, ReLU, max and average pooling (tiling and overlapping)."""
+    groups, Winograd 3x3 and 5x5, ReLU, ELU, SELU, max and average pooling (tiling and
+    overlapping)."""
     return nn.Sequential(
         nn.Conv2d(3, 6, 5), nn.ReLU(), nn.MaxPool2d(2),                  # 20 -> 16 -> 8
-        nn.Conv2d(6, 16, 3, padding=1, groups=2), nn.ReLU(),
-        nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 1, 1),
+        nn.Conv2d(6, 16, 3, padding=1, groups=2), nn.ELU(0.7),
+        nn.Conv2d(16, 16, 3, padding=1), nn.SELU(), nn.MaxPool2d(3, 1, 1),
         nn.Conv2d(16, 24, 5, padding=2), nn.ReLU(), nn.AvgPool2d(2),      # 8 -> 4
         nn.Conv2d(24, 12, 1), nn.Flatten(), nn.Linear(12 * 16, 10))
 

@@ -92,11 +92,16 @@ class ELU(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, alpha: float, scale: float = 1.0) -> Any:
-        positive = x > 0
-        neg = np.expm1(np.minimum(x, 0)) * np.asarray(alpha, dtype=x.dtype)
-        out = np.where(positive, x, neg)
-        if scale != 1.0:
-            out = out * np.asarray(scale, dtype=x.dtype)
+        alpha_, scale_ = np.asarray(alpha, dtype=x.dtype), np.asarray(scale, dtype=x.dtype)
+
+        def part(out: Any, positive: Any, a: Any) -> None:
+            np.greater(a, 0, out=positive)
+            out[...] = np.where(positive, a, np.expm1(np.minimum(a, 0)) * alpha_)
+            if scale != 1.0:
+                out *= scale_
+
+        positive = np.empty_like(x, dtype=np.bool_)      # both in x's memory order
+        out = threads.elementwise(part, np.empty_like(x), positive, x)
         ctx.save_for_backward(positive, out)
         ctx.alpha, ctx.scale = alpha, scale
         return out
@@ -106,7 +111,15 @@ class ELU(Function):
         # below zero the slope is scale * alpha * exp(x) = out + scale * alpha (torch's form)
         positive, out = ctx.saved_tensors
         scale = np.asarray(ctx.scale, dtype=grad.dtype)
-        local = dual.where(positive, scale, out + np.asarray(ctx.alpha * ctx.scale, grad.dtype))
+        shift = np.asarray(ctx.alpha * ctx.scale, grad.dtype)
+        if all(isinstance(a, np.ndarray) and a.shape == grad.shape
+               for a in (grad, positive, out)):
+            def part(result: Any, g: Any, pos: Any, y: Any) -> None:
+                np.multiply(g, np.where(pos, scale, y + shift), out=result)
+
+            result = np.empty_like(grad, dtype=np.result_type(grad, out, scale, shift))
+            return (threads.elementwise(part, result, grad, positive, out),)
+        local = dual.where(positive, scale, out + shift)
         return (grad * local,)
 
 
