@@ -142,3 +142,12 @@ def copy(dst: Any, src: Any, axes: Sequence[int] = (0, 1)) -> Any:
         out[...] = a
 
     return elementwise(assign, dst, src, axis=axis)
+
+
+def add_(out: Any, addend: Any) -> Any:
+    """``out += addend`` (``addend`` broadcast over ``out``'s leading axis, as a bias over
+    rows), in parts along that axis. Returns ``out``."""
+    def part(rows: Any) -> None:
+        np.add(rows, addend, out=rows)
+
+    return elementwise(part, out, axis=0)

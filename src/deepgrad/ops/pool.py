@@ -96,6 +96,12 @@ def _views(xp: Any, out_hw: Pair, win: Window) -> list[tuple[int, Any]]:
             for i in range(kh) for j in range(kw)]
 
 
+def _split_axis(order: tuple[int, ...]) -> int:
+    """The batch (0) or channel (1) axis, whichever is outer in memory: pooling passes are
+    split along it over the intra-op threads (``deepgrad.threads``)."""
+    return 0 if order.index(0) < order.index(1) else 1
+
+
 def _scatter(write: Callable[[int, Any, tuple[slice, ...], bool], None], ctx: Context,
              dtype: Any) -> Any:
     """The input gradient, built window offset by window offset (col2im).
@@ -113,10 +119,10 @@ def _scatter(write: Callable[[int, Any, tuple[slice, ...], bool], None], ctx: Co
              and (ctx.out_hw[0] * kh, ctx.out_hw[1] * kw) == (h, w))
     gxp = _alloc((n, c, hp, wp), dtype, ctx.order, None if tiles else 0.0)
     views = _views(gxp, ctx.out_hw, ctx.win)
-    axis = 0 if ctx.order.index(0) < ctx.order.index(1) else 1
+    axis = _split_axis(ctx.order)
 
     def part(p: slice) -> None:
-        index = (p,) if axis == 0 else (slice(None), p)
+        index = (slice(None),) * axis + (p,)
         for t, view in views:
             write(t, view[index], index, overlap)
 
@@ -125,10 +131,8 @@ def _scatter(write: Callable[[int, Any, tuple[slice, ...], bool], None], ctx: Co
 
 
 def _max_forward(x: Any, win: Window, out_hw: Pair, want_argmax: bool) -> tuple[Any, Any]:
-    """The max over each window and, if wanted, the offset of its first maximum (uint8).
-
-    Computed in parts along the outer of the batch and channel axes in memory, one per
-    thread (``deepgrad.threads``)."""
+    """The max over each window and, if wanted, the offset of its first maximum (uint8),
+    in parts along ``_split_axis``."""
     views = _views(_padded(x, out_hw, win, -np.inf), out_hw, win)
     order = memory_order(x)
     shape = (x.shape[0], x.shape[1]) + out_hw
@@ -136,10 +140,10 @@ def _max_forward(x: Any, win: Window, out_hw: Pair, want_argmax: bool) -> tuple[
     argmax = None
     if want_argmax:
         argmax = _alloc(shape, np.uint8 if len(views) <= 256 else np.int32, order)
-    axis = 0 if order.index(0) < order.index(1) else 1
+    axis = _split_axis(order)
 
     def part(p: slice) -> None:
-        index = (p,) if axis == 0 else (slice(None), p)
+        index = (slice(None),) * axis + (p,)
         _max_part([(t, v[index]) for t, v in views], out[index],
                   None if argmax is None else argmax[index])
 
@@ -239,11 +243,19 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, *, win: Window, out_hw: Pair, scale: Any) -> Any:
         views = _views(_padded(x, out_hw, win, 0.0), out_hw, win)
-        out = _alloc((x.shape[0], x.shape[1]) + out_hw, x.dtype, memory_order(x))
-        out[...] = views[0][1]
-        for _, view in views[1:]:
-            out += view
-        out *= scale
+        order = memory_order(x)
+        out = _alloc((x.shape[0], x.shape[1]) + out_hw, x.dtype, order)
+        axis = _split_axis(order)
+
+        def part(p: slice) -> None:
+            index = (slice(None),) * axis + (p,)
+            total = out[index]
+            total[...] = views[0][1][index]
+            for _, view in views[1:]:
+                total += view[index]
+            total *= scale
+
+        threads.run(part, out.shape[axis], x.size)
         _set_geometry(ctx, x, win, out_hw)
         ctx.scale = scale
         return out

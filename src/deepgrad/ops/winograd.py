@@ -138,7 +138,7 @@ def forward(x: Any, weight: Any, bias: Any, padding: tuple[int, int, int, int],
                        y.transpose(2, 3, 0, 4, 1, 5), axes=(0,))
     nhwc = out.reshape(n, th * m, tw * m, o)[:, :out_hw[0], :out_hw[1]]
     if bias is not None:
-        threads.elementwise(lambda part: np.add(part, bias, out=part), nhwc, axis=0)
+        threads.add_(nhwc, bias)
     return nhwc.transpose(0, 3, 1, 2), v, u
 
 
