@@ -2,6 +2,7 @@
 
     python benchmarks/ab.py --before /path/to/old/src [--after src] [--quick]
                             [--threads 1 --cpu-time] [--only C,D] [--json ab.json]
+    python benchmarks/ab.py --before torch --threads 2      # deepgrad against torch
 
 Two results files from runs minutes apart differ by the machine's drift as much as by
 the code (on this project's shared 2-core machine, two runs of the *same* tree differed
@@ -12,6 +13,11 @@ training steps of one worker, then of the other, the order alternating. The per-
 ratio before time / after time (> 1: the after tree is faster) cancels the drift, and its
 spread gives the noise: a change is reported only beyond two standard errors of the
 median. Exit status 1 when any model got slower beyond the noise.
+
+``--before torch`` puts PyTorch in the first worker instead: deepgrad against torch with
+each in its own process, which is how to compare them at more than one thread (in one
+process, as ``run.py`` does, the spinning thread pools of OpenBLAS and torch's OpenMP
+steal each other's cores).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +37,16 @@ HERE = Path(__file__).resolve().parent
 
 
 class Worker:
-    """One tree's deepgrad in a subprocess that answers JSON commands line by line."""
+    """One tree's deepgrad (or torch) in a subprocess that answers JSON commands line by
+    line."""
 
-    def __init__(self, src: str, threads: int | None) -> None:
+    def __init__(self, src: str, threads: int | None, framework: str = "deepgrad") -> None:
         if not (Path(src) / "deepgrad" / "__init__.py").is_file():
             raise SystemExit(f"ab.py: {src} is not a source tree with deepgrad/ in it "
                              f"(give the src folder of a checkout)")
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(src).resolve()),
                                                            str(HERE)]))
-        args = [sys.executable, str(HERE / "ab_worker.py")]
+        args = [sys.executable, str(HERE / "ab_worker.py"), "--framework", framework]
         if threads:
             args += ["--threads", str(threads)]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -62,7 +70,7 @@ class Worker:
 
 
 def compare_case(key: str, workers: dict[str, Worker], rounds: int, target_s: float,
-                 clock: str) -> dict[str, Any]:
+                 clock: str, settle_s: float = 0.0) -> dict[str, Any]:
     info = {}
     for name, w in workers.items():
         info[name] = w.ask(cmd="build", key=key)
@@ -72,6 +80,7 @@ def compare_case(key: str, workers: dict[str, Worker], rounds: int, target_s: fl
     for r in range(rounds):
         order = list(workers) if r % 2 == 0 else list(reversed(list(workers)))
         for name in order:
+            time.sleep(settle_s)  # the other worker's spinning BLAS/OpenMP threads go idle
             samples[name].append(workers[name].ask(cmd="time", steps=steps))
     batch = int(info["after"]["batch"])
     ratio = summarize([b[clock] / a[clock]
@@ -91,7 +100,9 @@ def compare_case(key: str, workers: dict[str, Worker], rounds: int, target_s: fl
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--before", required=True, help="the src folder of the old tree")
+    parser.add_argument("--before", required=True,
+                        help="the src folder of the old tree, or 'torch': PyTorch in its own "
+                             "process (speedup = torch time / deepgrad time)")
     parser.add_argument("--after", default=str(HERE.parent / "src"),
                         help="the src folder of the new tree (default: this checkout's)")
     parser.add_argument("--quick", action="store_true", help="9 short rounds, not 15")
@@ -99,14 +110,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated model ids, e.g. C,D")
     parser.add_argument("--threads", type=int, help="BLAS threads in both workers")
     parser.add_argument("--cpu-time", action="store_true", help="rank by CPU time")
+    parser.add_argument("--settle", type=float,
+                        help="seconds of rest before each timed round (default 0.2 with "
+                             "--threads above 1: OpenBLAS and OpenMP threads spin-wait "
+                             "for about 0.1 s after their last task, on the other worker's "
+                             "cores; 0 otherwise)")
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args(argv)
     rounds = args.rounds or (9 if args.quick else 15)
     if rounds < 1:
         parser.error(f"--rounds must be >= 1, got {rounds}")
     clock = "cpu" if args.cpu_time else "wall"
-    workers = {"before": Worker(args.before, args.threads),
-               "after": Worker(args.after, args.threads)}
+    settle = args.settle if args.settle is not None else (
+        0.2 if args.threads and args.threads > 1 else 0.0)
+    before = (Worker(args.after, args.threads, framework="torch") if args.before == "torch"
+              else Worker(args.before, args.threads))
+    workers = {"before": before, "after": Worker(args.after, args.threads)}
     try:
         keys = args.only.split(",") if args.only else workers["after"].ask(cmd="keys")["keys"]
         print(f"before {args.before}\nafter  {args.after}\n{rounds} interleaved rounds, "
@@ -116,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{'noise':>8}  verdict")
         rows = []
         for key in keys:
-            row = compare_case(key, workers, rounds, 0.12 if args.quick else 0.3, clock)
+            row = compare_case(key, workers, rounds, 0.12 if args.quick else 0.3, clock,
+                               settle)
             rows.append(row)
             s = row["speedup_stats"]
             text = f"{s['median']:.3f} [{s['q1']:.3f}-{s['q3']:.3f}]"

@@ -1,4 +1,5 @@
-"""The worker of ``ab.py``: one deepgrad tree (from ``PYTHONPATH``) timing training steps.
+"""The worker of ``ab.py``: one deepgrad tree (from ``PYTHONPATH``), or torch
+(``--framework torch``), timing training steps.
 
 Reads one JSON command per line on stdin, answers one JSON line on stdout:
 ``{"cmd": "keys"}`` -> the model ids; ``{"cmd": "build", "key": "C"}`` -> builds that
@@ -17,6 +18,7 @@ from collections.abc import Callable
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int)
+    parser.add_argument("--framework", choices=("deepgrad", "torch"), default="deepgrad")
     args = parser.parse_args()
     import run  # loads NumPy and its BLAS first: threadpool_limits only caps loaded ones
     from timing import timed
@@ -29,6 +31,10 @@ def main() -> int:
 
         if hasattr(deepgrad, "set_num_threads"):   # a tree from before intra-op threads
             deepgrad.set_num_threads(args.threads)
+        if args.framework == "torch":
+            import torch
+
+            torch.set_num_threads(args.threads)
 
     step: Callable[[], None] | None = None
     for line in sys.stdin:
@@ -40,7 +46,7 @@ def main() -> int:
             if case is None:
                 raise SystemExit(f"ab_worker: unknown model id {command['key']!r}; known: "
                                  f"{','.join(c.key for c in run.CASES)}")
-            step = run.make_step(run.Framework("deepgrad"), case)[0]
+            step = run.make_step(run.Framework(args.framework), case)[0]
             step()
             step()
             answer = {"title": case.title, "batch": case.batch}

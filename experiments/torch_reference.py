@@ -1,15 +1,20 @@
 """Train a config's model in PyTorch on the very arrays deepgrad builds for it.
 
 When a reproduction falls short, this separates the model and recipe from the
-framework: the same split, the same transforms (applied once, without random
-augmentation), the same optimizer, batch size and epochs, in torch.
+framework: the same split, the same deterministic transforms (applied once), the same
+optimizer, step schedule, batch size and epochs, in torch. Random flips and random
+grayscale are drawn per batch by torch (its own random numbers) on the normalised
+arrays, which is the same augmentation when the normalisation is the same for every
+channel (flips commute with any; luma weights sum to 1).
 
     python experiments/torch_reference.py experiments/lenet5.yaml \\
         --set data.val_split=5000 --set epochs=20 --data-dir ../shared/datasets
+    python experiments/torch_reference.py experiments/cifar-cnn.yaml --data-dir ../shared/datasets
 
 Prints one JSON line per epoch (train loss and accuracy, validation and test
-accuracy). Models: report 002's LeNet-5 and tutorial CNN (their activation and
-pooling options included). Needs torch (the ``dev`` extra).
+accuracy). Models: report 002's LeNet-5 and tutorial CNN and report 001's CIFAR CNN
+(their activation and pooling options included); optimizers Adam and SGD (momentum,
+Nesterov, weight decay); scheduler: step or none. Needs torch (the ``dev`` extra).
 """
 
 from __future__ import annotations
@@ -37,8 +42,76 @@ def torch_model(name: str, kwargs: dict[str, Any]) -> Any:
         return nn.Sequential(nn.Conv2d(3, 6, 5), act(), nn.MaxPool2d(2, 2), nn.Conv2d(6, 16, 5),
                              act(), nn.MaxPool2d(2, 2), nn.Flatten(), nn.Linear(400, 120), act(),
                              nn.Linear(120, 84), act(), nn.Linear(84, 10))
+    if name == "cifar-cnn":
+        pool = {"avg": nn.AvgPool2d, "max": nn.MaxPool2d}[kwargs.get("pooling", "max")]
+        k1 = int(kwargs.get("conv1_kernel", 3))
+        side = (((32 - k1 + 1) // 2 - 2) // 2 - 2) // 2
+        fc_act = {"tanh": nn.Tanh, "relu": nn.ReLU}[kwargs.get("fc_activation", "relu")]
+        return nn.Sequential(nn.Conv2d(3, 64, k1), act(), pool(2, 2), nn.Conv2d(64, 128, 3), act(),
+                             pool(2, 2), nn.Conv2d(128, 256, 3), act(), pool(2, 2), nn.Flatten(),
+                             nn.Linear(256 * side * side, 128), fc_act(), nn.Linear(128, 256),
+                             fc_act(), nn.Dropout(float(kwargs.get("dropout", 0.0))),
+                             nn.Linear(256, 10))
     raise SystemExit(f"torch_reference: no torch version of model {name!r} "
-                     f"(lenet5, tutorial-cnn)")
+                     f"(lenet5, tutorial-cnn, cifar-cnn)")
+
+
+def split_augmentation(transform: Any) -> tuple[Any, list[tuple[str, float]]]:
+    """The train transform without its random steps, and those steps as ``(kind, p)``;
+    refuses what torch could not apply after normalisation."""
+    from deepgrad.data import transforms as T
+
+    steps, random = [], []
+    for step in transform.transforms:
+        kind = type(step).__name__
+        if kind in ("RandomHorizontalFlip", "RandomGrayscale"):
+            random.append((kind, float(step.p)))
+        elif kind.startswith("Random"):
+            raise SystemExit(f"torch_reference: {kind} is not mirrored")
+        else:
+            steps.append(step)
+    if random:
+        for step in steps:
+            kind = type(step).__name__
+            if kind == "SubtractMean" or (kind == "Normalize" and (
+                    np.ptp(step.mean) > 0 or np.ptp(step.std) > 0)):
+                raise SystemExit("torch_reference: random augmentation is mirrored only "
+                                 "after a normalisation that is the same for every channel")
+    return T.Compose(steps), random
+
+
+def augment(x: Any, random: list[tuple[str, float]], generator: Any) -> Any:
+    """Each step of ``random`` on a batch (B, 3, H, W), per image with its probability."""
+    import torch
+
+    for kind, p in random:
+        pick = torch.rand(len(x), generator=generator) < p
+        if kind == "RandomHorizontalFlip":
+            x = torch.where(pick[:, None, None, None], x.flip(-1), x)
+        else:
+            weights = torch.tensor([0.299, 0.587, 0.114], dtype=x.dtype)
+            luma = torch.einsum("bchw,c->bhw", x, weights)[:, None].expand_as(x)
+            x = torch.where(pick[:, None, None, None], luma, x)
+    return x
+
+
+def optimizer_and_schedule(config: Any, params: Any) -> tuple[Any, Any]:
+    import torch
+
+    name, kwargs = config.optimizer.name.lower(), dict(config.optimizer.kwargs)
+    if name == "adam":
+        opt = torch.optim.Adam(params, lr=config.optimizer.lr, **kwargs)
+    elif name == "sgd":
+        opt = torch.optim.SGD(params, lr=config.optimizer.lr, **kwargs)
+    else:
+        raise SystemExit(f"torch_reference: optimizer {name!r} is not mirrored (adam, sgd)")
+    schedule = config.scheduler
+    if schedule is None:
+        return opt, None
+    if schedule.name.lower() != "step":
+        raise SystemExit(f"torch_reference: scheduler {schedule.name!r} is not mirrored "
+                         f"(step)")
+    return opt, torch.optim.lr_scheduler.StepLR(opt, **dict(schedule.kwargs))
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, float]]:
@@ -56,10 +129,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, float]]:
     args = parser.parse_args(argv)
     overrides = list(args.set) + ([f"data.root={args.data_dir}"] if args.data_dir else [])
     config = load_config(args.config, overrides)
-    if config.optimizer.name.lower() != "adam" or config.scheduler is not None:
-        raise SystemExit("torch_reference: only Adam without a scheduler is mirrored")
     torch.set_num_threads(args.threads)
     exp = build(config)
+    exp.train_data.transform, random = split_augmentation(exp.train_data.transform)
 
     def arrays(ds: Any) -> tuple[Any, Any]:
         if ds is None:
@@ -71,14 +143,16 @@ def main(argv: list[str] | None = None) -> list[dict[str, float]]:
         arrays, (exp.train_data, exp.val_data, exp.test_data))
     torch.manual_seed(config.seed)
     model = torch_model(config.model.name, dict(config.model.kwargs))
-    opt = torch.optim.Adam(model.parameters(), lr=config.optimizer.lr,
-                           **config.optimizer.kwargs)
+    opt, schedule = optimizer_and_schedule(config, model.parameters())
+    generator = torch.Generator().manual_seed(config.seed)
 
     def accuracy(x: Any, y: Any) -> float | None:
         if x is None:
             return None
-        with torch.no_grad():
-            return float((model(x).argmax(1) == y).float().mean())
+        with torch.no_grad():  # in batches: a whole CIFAR split at once would need 11 GB
+            hits = sum(int((model(x[i:i + 1000]).argmax(1) == y[i:i + 1000]).sum())
+                       for i in range(0, len(x), 1000))
+        return hits / len(x)
 
     rng = np.random.default_rng(config.seed)
     start, history = time.perf_counter(), []
@@ -89,10 +163,12 @@ def main(argv: list[str] | None = None) -> list[dict[str, float]]:
         for i in range(0, len(order), config.batch_size):
             idx = order[i:i + config.batch_size]
             opt.zero_grad()
-            loss = F.cross_entropy(model(x_tr[idx]), y_tr[idx])
+            loss = F.cross_entropy(model(augment(x_tr[idx], random, generator)), y_tr[idx])
             loss.backward()
             opt.step()
             total += float(loss.detach()) * len(idx)
+        if schedule is not None:
+            schedule.step()
         model.eval()
         row = {"epoch": epoch, "train_loss": total / len(x_tr),
                "train_accuracy": accuracy(x_tr, y_tr), "val_accuracy": accuracy(x_va, y_va),
