@@ -27,10 +27,6 @@ def main() -> int:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(args.threads)
-        import deepgrad
-
-        if hasattr(deepgrad, "set_num_threads"):   # a tree from before intra-op threads
-            deepgrad.set_num_threads(args.threads)
         if args.framework == "torch":
             import torch
 

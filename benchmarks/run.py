@@ -403,15 +403,12 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    import deepgrad
-
     if args.threads:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(args.threads)
     threads = blas_threads()
     torch.set_num_threads(threads)
-    deepgrad.set_num_threads(threads)     # its elementwise passes: as many as torch's
     rounds = args.rounds or (7 if args.quick else 15)
     target_s = 0.12 if args.quick else 0.3
     clock = "cpu" if args.cpu_time else "wall"

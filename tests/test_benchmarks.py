@@ -10,6 +10,7 @@ import copy
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -148,3 +149,18 @@ def test_ab_names_a_folder_that_is_not_a_tree(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(BENCH / "ab.py"), "--before", str(tmp_path)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and str(tmp_path) in done.stderr and "src" in done.stderr
+
+
+def test_ab_against_torch_runs_torch_in_its_own_worker(tmp_path: Path) -> None:
+    out = tmp_path / "ab.json"
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, str(BENCH / "ab.py"), "--before", "torch",
+                           "--only", "F", "--rounds", "2", "--threads", "2", "--settle", "0.5",
+                           "--json", str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode in (0, 1), done.stderr
+    assert "before torch" in done.stdout
+    result = json.loads(out.read_text())
+    row = result["models"][0]
+    assert result["before"] == "torch" and result["threads"] == 2
+    assert len(row["rounds"]["before"]) == 2 and row["before_samples_per_s"] > 0
+    assert time.monotonic() - started > 4 * 0.5          # the settle pause before each round

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from deepgrad import threads
 from deepgrad.autograd import Context, Function
 from deepgrad.ops import dual
 from deepgrad.tensor import Tensor
@@ -28,29 +27,18 @@ def _positive(a: Any) -> Any:
     return a > 0
 
 
-def _relu_part(out: Any, x: Any) -> None:
-    np.maximum(x, 0, out=out)
-
-
-def _relu_grad_part(out: Any, grad: Any, y: Any) -> None:
-    np.multiply(grad, y > 0, out=out)
-
-
 class ReLU(Function):
     differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
-        out = threads.elementwise(_relu_part, np.empty_like(x), x)
+        out = np.maximum(x, 0)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (out,) = ctx.saved_tensors
-        if isinstance(grad, np.ndarray) and isinstance(out, np.ndarray) \
-                and grad.shape == out.shape:
-            return (threads.elementwise(_relu_grad_part, np.empty_like(grad), grad, out),)
         return (grad * dual.mask(out, _positive),)
 
 
@@ -92,16 +80,11 @@ class ELU(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, alpha: float, scale: float = 1.0) -> Any:
-        alpha_, scale_ = np.asarray(alpha, dtype=x.dtype), np.asarray(scale, dtype=x.dtype)
-
-        def part(out: Any, positive: Any, a: Any) -> None:
-            np.greater(a, 0, out=positive)
-            out[...] = np.where(positive, a, np.expm1(np.minimum(a, 0)) * alpha_)
-            if scale != 1.0:
-                out *= scale_
-
-        positive = np.empty_like(x, dtype=np.bool_)      # both in x's memory order
-        out = threads.elementwise(part, np.empty_like(x), positive, x)
+        positive = x > 0
+        neg = np.expm1(np.minimum(x, 0)) * np.asarray(alpha, dtype=x.dtype)
+        out = np.where(positive, x, neg)
+        if scale != 1.0:
+            out = out * np.asarray(scale, dtype=x.dtype)
         ctx.save_for_backward(positive, out)
         ctx.alpha, ctx.scale = alpha, scale
         return out
@@ -111,15 +94,7 @@ class ELU(Function):
         # below zero the slope is scale * alpha * exp(x) = out + scale * alpha (torch's form)
         positive, out = ctx.saved_tensors
         scale = np.asarray(ctx.scale, dtype=grad.dtype)
-        shift = np.asarray(ctx.alpha * ctx.scale, grad.dtype)
-        if all(isinstance(a, np.ndarray) and a.shape == grad.shape
-               for a in (grad, positive, out)):
-            def part(result: Any, g: Any, pos: Any, y: Any) -> None:
-                np.multiply(g, np.where(pos, scale, y + shift), out=result)
-
-            result = np.empty_like(grad, dtype=np.result_type(grad, out, scale, shift))
-            return (threads.elementwise(part, result, grad, positive, out),)
-        local = dual.where(positive, scale, out + shift)
+        local = dual.where(positive, scale, out + np.asarray(ctx.alpha * ctx.scale, grad.dtype))
         return (grad * local,)
 
 

@@ -28,7 +28,6 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from deepgrad import threads
 from deepgrad.autograd import Context, Function
 from deepgrad.ops import winograd
 from deepgrad.ops.shape import squeeze, unsqueeze
@@ -77,20 +76,15 @@ class Geometry(NamedTuple):
 def _col2im(gxp: Any, offset_grad: Callable[[int, int], Any], geo: Geometry) -> None:
     """Add each kernel offset's patch gradient into its strided window of ``gxp``.
 
-    ``gxp`` is viewed as ``(A, B, Hp, Wp, D)`` with the batch as B; ``offset_grad(i, j)`` is
-    offset (i, j)'s patch gradient as an ``(A, B, Ho, Wo, D)`` view. One strided add per
-    offset, in batch parts on the intra-op threads.
+    ``gxp`` is viewed as ``(A, B, Hp, Wp, D)``; ``offset_grad(i, j)`` is offset (i, j)'s
+    patch gradient as an ``(A, B, Ho, Wo, D)`` view. One strided add per offset.
     """
     (kh, kw), (ho, wo), (sh, sw), (dh, dw) = geo.kernel, geo.out_hw, geo.stride, geo.dilation
-
-    def part(p: slice) -> None:  # one batch part per intra-op thread
-        for i in range(kh):
-            for j in range(kw):
-                window = gxp[:, p, i * dh:i * dh + sh * (ho - 1) + 1:sh,
-                             j * dw:j * dw + sw * (wo - 1) + 1:sw, :]
-                window += offset_grad(i, j)[:, p]
-
-    threads.run(part, gxp.shape[1], gxp.size)
+    for i in range(kh):
+        for j in range(kw):
+            window = gxp[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh,
+                         j * dw:j * dw + sw * (wo - 1) + 1:sw, :]
+            window += offset_grad(i, j)
 
 
 def _sum_rows(g: Any, axis: int) -> Any:
@@ -237,10 +231,10 @@ def _padded_input(x: Any, geo: Geometry, channels_last: bool) -> Any:
     hp, wp = geo.padded
     if channels_last:
         xp = np.zeros((n, hp, wp, c), dtype=x.dtype)
-        threads.copy(xp[:, top:top + h, left:left + w, :], x.transpose(0, 2, 3, 1), axes=(0,))
+        xp[:, top:top + h, left:left + w, :] = x.transpose(0, 2, 3, 1)
     else:
         xp = np.zeros((n, c, hp, wp), dtype=x.dtype)
-        threads.copy(xp[:, :, top:top + h, left:left + w], x, axes=(0,))
+        xp[:, :, top:top + h, left:left + w] = x
     return xp
 
 
@@ -256,7 +250,7 @@ def _forward_channels_last(x: Any, weight: Any, bias: Any, geo: Geometry, keep_c
     view = as_strided(xp, (g, n, ho, wo, kh, kw, cg),
                       (cg * s_c, s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c),
                       writeable=False)
-    cols = threads.copy(np.empty(view.shape, dtype=x.dtype), view, axes=(1,)).reshape(g, m, k)
+    cols = view.reshape(g, m, k)
     del xp, view
     # weight (O, C/G, kh, kw) -> (G, O/G, kh*kw*C/G), the patch order (kh, kw, c).
     wmat = weight.reshape(g, og, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g, og, k)
@@ -265,7 +259,7 @@ def _forward_channels_last(x: Any, weight: Any, bias: Any, geo: Geometry, keep_c
     else:
         out = np.matmul(cols, wmat.transpose(0, 2, 1)).transpose(1, 0, 2).reshape(m, o)
     if bias is not None:
-        threads.add_(out, bias)
+        out += bias
     # The weight matrix (G, O/G, K) for grad_input: the reshape above made it a copy, so an
     # optimizer updating the weight in place before backward cannot change it.
     wk = wmat if keep_weight else None
@@ -326,8 +320,7 @@ def _forward_channels_first(x: Any, weight: Any, bias: Any, geo: Geometry, keep_
     s_n, s_c, s_h, s_w = xp.strides
     view = as_strided(xp, (c, kh, kw, n, ho, wo),
                       (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw), writeable=False)
-    cols = threads.copy(np.empty(view.shape, dtype=x.dtype), view,
-                        axes=(3,)).reshape(c * kh * kw, n * ho * wo)     # (K, M)
+    cols = view.reshape(c * kh * kw, n * ho * wo)                        # (K, M)
     del xp, view
     wk = None
     if keep_weight:  # (O, C*kh*kw), a copy: the optimizer may update the weight in place
@@ -343,7 +336,7 @@ def _forward_channels_first(x: Any, weight: Any, bias: Any, geo: Geometry, keep_
     # faster that way round): pooling, ReLU and the next layer then all walk channels last.
     rows = cols.T @ weight.reshape(o, -1).T                              # (M, O)
     if bias is not None:
-        threads.add_(rows, bias)
+        rows += bias
     return rows.reshape(n, ho, wo, o).transpose(0, 3, 1, 2), kept, wk
 
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from deepgrad import threads
 from deepgrad.autograd import Context, Function
 from deepgrad.ops.conv import Pair, pair
 from deepgrad.ops.shape import squeeze, unsqueeze
@@ -96,20 +95,12 @@ def _views(xp: Any, out_hw: Pair, win: Window) -> list[tuple[int, Any]]:
             for i in range(kh) for j in range(kw)]
 
 
-def _split_axis(order: tuple[int, ...]) -> int:
-    """The batch (0) or channel (1) axis, whichever is outer in memory: pooling passes are
-    split along it over the intra-op threads (``deepgrad.threads``)."""
-    return 0 if order.index(0) < order.index(1) else 1
-
-
-def _scatter(write: Callable[[int, Any, tuple[slice, ...], bool], None], ctx: Context,
-             dtype: Any) -> Any:
+def _scatter(write: Callable[[int, Any, bool], None], ctx: Context, dtype: Any) -> Any:
     """The input gradient, built window offset by window offset (col2im).
 
-    ``write(t, view, index, add)`` puts offset t's gradient for the batch/channel part
-    ``index`` into ``view`` (already that part), adding when windows overlap; the parts
-    run on the intra-op threads. When the windows tile the input exactly (the 2x2/2 pool
-    on even sizes) every cell is written once, so the buffer needs no zero fill.
+    ``write(t, view, add)`` puts offset t's gradient into ``view``, adding when windows
+    overlap. When the windows tile the input exactly (the 2x2/2 pool on even sizes) every
+    cell is written once, so the buffer needs no zero fill.
     """
     n, c, h, w = ctx.x_shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = ctx.win
@@ -118,54 +109,29 @@ def _scatter(write: Callable[[int, Any, tuple[slice, ...], bool], None], ctx: Co
     tiles = ((sh, sw) == (kh, kw) and (dh, dw) == (1, 1) and (ph, pw) == (0, 0)
              and (ctx.out_hw[0] * kh, ctx.out_hw[1] * kw) == (h, w))
     gxp = _alloc((n, c, hp, wp), dtype, ctx.order, None if tiles else 0.0)
-    views = _views(gxp, ctx.out_hw, ctx.win)
-    axis = _split_axis(ctx.order)
-
-    def part(p: slice) -> None:
-        index = (slice(None),) * axis + (p,)
-        for t, view in views:
-            write(t, view[index], index, overlap)
-
-    threads.run(part, (n, c)[axis], n * c * hp * wp)
+    for t, view in _views(gxp, ctx.out_hw, ctx.win):
+        write(t, view, overlap)
     return gxp[:, :, ph:ph + h, pw:pw + w]
 
 
 def _max_forward(x: Any, win: Window, out_hw: Pair, want_argmax: bool) -> tuple[Any, Any]:
-    """The max over each window and, if wanted, the offset of its first maximum (uint8),
-    in parts along ``_split_axis``."""
+    """The max over each window and, if wanted, the offset of its first maximum (uint8)."""
     views = _views(_padded(x, out_hw, win, -np.inf), out_hw, win)
     order = memory_order(x)
     shape = (x.shape[0], x.shape[1]) + out_hw
     out = _alloc(shape, x.dtype, order)
+    out[...] = views[0][1]
     argmax = None
     if want_argmax:
-        argmax = _alloc(shape, np.uint8 if len(views) <= 256 else np.int32, order)
-    axis = _split_axis(order)
-
-    def part(p: slice) -> None:
-        index = (slice(None),) * axis + (p,)
-        _max_part([(t, v[index]) for t, v in views], out[index],
-                  None if argmax is None else argmax[index])
-
-    threads.run(part, shape[axis], x.size)
-    return out, argmax
-
-
-def _max_part(views: list[tuple[int, Any]], out: Any, argmax: Any) -> None:
-    """``out`` = the running maximum over the offsets' views; ``argmax`` (if given) = the
-    first offset that reached it."""
-    out[...] = views[0][1]
-    if argmax is not None:
-        argmax[...] = 0
-        order = memory_order(out)
-        greater = _alloc(out.shape, np.bool_, order)
-        offset = _alloc(out.shape, argmax.dtype, order)
+        index_type = np.uint8 if len(views) <= 256 else np.int32
+        argmax = _alloc(shape, index_type, order, 0)
+        greater, offset = _alloc(shape, np.bool_, order), _alloc(shape, index_type, order)
     for t, view in views[1:]:
         if argmax is not None:
             # Offsets come in increasing order, so "argmax = t where view > max" is a
             # maximum of argmax and t * (view > max); strict '>' keeps the first maximum.
             np.greater(view, out, out=greater)
-            np.multiply(greater, argmax.dtype.type(t), out=offset)
+            np.multiply(greater, index_type(t), out=offset)
             np.maximum(argmax, offset, out=argmax)
         np.maximum(out, view, out=out)  # NaN propagates, as torch
     if argmax is not None and np.isnan(out).any():
@@ -176,6 +142,7 @@ def _max_part(views: list[tuple[int, Any]], out: Any, argmax: Any) -> None:
             update = (view > running) | np.isnan(view)
             np.copyto(argmax, t, where=update)
             np.copyto(running, view, where=update)
+    return out, argmax
 
 
 def _set_geometry(ctx: Context, x: Any, win: Window, out_hw: Pair) -> None:
@@ -203,12 +170,11 @@ class MaxPool2d(Function):
         (argmax,) = ctx.saved_tensors
         grad = _in_order(grad, ctx.order)
 
-        def write(t: int, view: Any, index: tuple[slice, ...], add: bool) -> None:
-            g, hit = grad[index], argmax[index] == t
+        def write(t: int, view: Any, add: bool) -> None:
             if add:
-                view += g * hit
+                view += grad * (argmax == t)
             else:
-                np.multiply(g, hit, out=view)
+                np.multiply(grad, argmax == t, out=view)
 
         return (_scatter(write, ctx, grad.dtype),)
 
@@ -243,19 +209,11 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, *, win: Window, out_hw: Pair, scale: Any) -> Any:
         views = _views(_padded(x, out_hw, win, 0.0), out_hw, win)
-        order = memory_order(x)
-        out = _alloc((x.shape[0], x.shape[1]) + out_hw, x.dtype, order)
-        axis = _split_axis(order)
-
-        def part(p: slice) -> None:
-            index = (slice(None),) * axis + (p,)
-            total = out[index]
-            total[...] = views[0][1][index]
-            for _, view in views[1:]:
-                total += view[index]
-            total *= scale
-
-        threads.run(part, out.shape[axis], x.size)
+        out = _alloc((x.shape[0], x.shape[1]) + out_hw, x.dtype, memory_order(x))
+        out[...] = views[0][1]
+        for _, view in views[1:]:
+            out += view
+        out *= scale
         _set_geometry(ctx, x, win, out_hw)
         ctx.scale = scale
         return out
@@ -264,11 +222,11 @@ class AvgPool2d(Function):
     def backward(ctx: Context, grad: Any) -> Any:
         g = _in_order(grad, ctx.order) * ctx.scale
 
-        def write(t: int, view: Any, index: tuple[slice, ...], add: bool) -> None:
+        def write(t: int, view: Any, add: bool) -> None:
             if add:
-                view += g[index]
+                view += g
             else:
-                view[...] = g[index]
+                view[...] = g
 
         return (_scatter(write, ctx, grad.dtype),)
 

@@ -32,8 +32,6 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from deepgrad import threads
-
 ENABLED = os.environ.get("DEEPGRAD_WINOGRAD", "1") != "0"
 """``DEEPGRAD_WINOGRAD=0`` keeps every convolution on im2col (ten times closer to a direct
 sum in float32, slower)."""
@@ -124,21 +122,19 @@ def forward(x: Any, weight: Any, bias: Any, padding: tuple[int, int, int, int],
     # The tiles cover at least the padded input (th*m + r - 1 >= top + h + bottom): the
     # rows and columns beyond it are zeros whose outputs are cropped.
     xp = np.zeros((n, hp, wp, c), dtype=x.dtype)
-    threads.copy(xp[:, top:top + h, left:left + w, :], x.transpose(0, 2, 3, 1), axes=(0,))
+    xp[:, top:top + h, left:left + w, :] = x.transpose(0, 2, 3, 1)
     s_n, s_h, s_w, s_c = xp.strides
-    view = as_strided(xp, (a, a, n, th, tw, c), (s_h, s_w, s_n, m * s_h, m * s_w, s_c),
-                      writeable=False)
-    tiles = threads.copy(np.empty(view.shape, dtype=x.dtype), view,
-                         axes=(2,)).reshape(a * a, -1)                 # one copy of the tiles
+    tiles = as_strided(xp, (a, a, n, th, tw, c), (s_h, s_w, s_n, m * s_h, m * s_w, s_c),
+                       writeable=False).reshape(a * a, -1)            # one copy of the tiles
     count = n * th * tw
     v = (k.inp @ tiles).reshape(a * a, count, c)
     u = (k.weight @ weight.transpose(2, 3, 1, 0).reshape(r * r, c * o)).reshape(a * a, c, o)
     y = (k.out @ np.matmul(v, u).reshape(a * a, -1)).reshape(m, m, n, th, tw, o)
-    out = threads.copy(np.empty((n, th, m, tw, m, o), dtype=x.dtype),
-                       y.transpose(2, 3, 0, 4, 1, 5), axes=(0,))
+    out = np.empty((n, th, m, tw, m, o), dtype=x.dtype)
+    out[...] = y.transpose(2, 3, 0, 4, 1, 5)
     nhwc = out.reshape(n, th * m, tw * m, o)[:, :out_hw[0], :out_hw[1]]
     if bias is not None:
-        threads.add_(nhwc, bias)
+        nhwc += bias
     return nhwc.transpose(0, 3, 1, 2), v, u
 
 
@@ -156,8 +152,7 @@ def backward(grad: Any, v: Any, u: Any, x_shape: tuple[int, int, int, int], r: i
     count = n * th * tw
     gx = gw = None
     g_padded = np.zeros((n, th, m, tw, m, o), dtype=grad.dtype)
-    threads.copy(g_padded.reshape(n, th * m, tw * m, o)[:, :ho, :wo],
-                 grad.transpose(0, 2, 3, 1), axes=(0,))
+    g_padded.reshape(n, th * m, tw * m, o)[:, :ho, :wo] = grad.transpose(0, 2, 3, 1)
     g_tiles = g_padded.transpose(2, 4, 0, 1, 3, 5).reshape(m * m, -1)  # (m*m, tiles*O)
     d_m = (k.out.T @ g_tiles).reshape(a * a, count, o)
     del g_padded, g_tiles
@@ -169,13 +164,9 @@ def backward(grad: Any, v: Any, u: Any, x_shape: tuple[int, int, int, int], r: i
         d_tiles = (k.inp.T @ d_v.reshape(a * a, -1)).reshape(a, a, n, th, tw, c)
         del d_v
         gxp = np.zeros((n, hp, wp, c), dtype=grad.dtype)
-
-        def add_tiles(p: slice) -> None:  # one batch part per intra-op thread
-            for i in range(a):
-                for j in range(a):
-                    gxp[p, i:i + m * th:m, j:j + m * tw:m, :] += d_tiles[i, j, p]
-
-        threads.run(add_tiles, n, gxp.size)
+        for i in range(a):
+            for j in range(a):
+                gxp[:, i:i + m * th:m, j:j + m * tw:m, :] += d_tiles[i, j]
         top, _, left, _ = padding
         gx = gxp[:, top:top + h, left:left + w, :].transpose(0, 3, 1, 2)
     return gx, gw

@@ -23,7 +23,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from deepgrad import threads
 from deepgrad.optim.optimizer import Optimizer, ParamsT
 from deepgrad.tensor import Tensor
 
@@ -62,7 +61,7 @@ class Adam(Optimizer):
                     "amsgrad": amsgrad, "maximize": maximize,
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
-        self._block_scratch: dict[tuple[Any, int], tuple[Any, Any]] = {}
+        self._block_scratch: dict[Any, tuple[Any, Any]] = {}
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         self._check_number(group, "lr")
@@ -99,32 +98,24 @@ class Adam(Optimizer):
             b0, b1 = self._buffers(p, 2)
             self._step_block(arrays, b0, b1, rule)
             return
+        s0, s1 = self._blocks(param.dtype)
         size = param.size
         if size <= WHOLE:  # in cache already: whole, no slicing
-            s0, s1 = self._blocks(param.dtype, 0)
             shape = param.shape
             self._step_block(arrays, s0[:size].reshape(shape), s1[:size].reshape(shape), rule)
             return
         flat = [a.reshape(-1) for a in arrays]  # views: all are contiguous
+        for start in range(0, size, BLOCK):
+            stop = min(start + BLOCK, size)
+            n = stop - start
+            self._step_block([a[start:stop] for a in flat], s0[:n], s1[:n], rule)
 
-        def blocks(part: slice) -> None:  # a run of blocks per intra-op thread
-            s0, s1 = self._blocks(param.dtype, slices.index(part))
-            for block in range(part.start or 0, part.stop or count):
-                start, stop = block * BLOCK, min((block + 1) * BLOCK, size)
-                n = stop - start
-                self._step_block([a[start:stop] for a in flat], s0[:n], s1[:n], rule)
-
-        count = -(-size // BLOCK)
-        slices = threads.parts(count, size)
-        threads.run(blocks, count, size)
-
-    def _blocks(self, dtype: Any, part: int) -> tuple[Any, Any]:
-        """Two scratch arrays of ``WHOLE`` elements, shared by all parameters of a dtype
-        (one pair per intra-op thread)."""
-        blocks = self._block_scratch.get((dtype, part))
+    def _blocks(self, dtype: Any) -> tuple[Any, Any]:
+        """Two scratch arrays of ``WHOLE`` elements, shared by all parameters of a dtype."""
+        blocks = self._block_scratch.get(dtype)
         if blocks is None:
-            blocks = self._block_scratch[dtype, part] = (np.empty(WHOLE, dtype=dtype),
-                                                         np.empty(WHOLE, dtype=dtype))
+            blocks = self._block_scratch[dtype] = (np.empty(WHOLE, dtype=dtype),
+                                                   np.empty(WHOLE, dtype=dtype))
         return blocks
 
     def _step_block(self, arrays: list[Any], s0: Any, s1: Any, rule: _Rule) -> None:

@@ -10,13 +10,11 @@ error), pruned (Optuna), or interrupted (Ctrl-C / parent gone).
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import inspect
 import os
 import time
 import traceback
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,28 +87,17 @@ def read_outcome(run_dir: Path | None) -> dict[str, Any]:
     }
 
 
-@contextlib.contextmanager
-def _limit_threads(threads: int | None) -> Iterator[None]:
-    """Cap BLAS/OpenMP threads and deepgrad's intra-op threads (so workers x threads <=
-    cores) for the trial, then put them back."""
-    if not threads:
-        yield
-        return
-    from deepgrad.threads import get_num_threads, set_num_threads
+def _limit_threads(threads: int | None) -> Any:
+    """A context that caps BLAS/OpenMP threads (so workers x threads <= cores)."""
+    import contextlib
 
-    before = get_num_threads()
+    if not threads:
+        return contextlib.nullcontext()
     try:
         from threadpoolctl import threadpool_limits
-    except ImportError:  # threadpoolctl is in the lab extra; without it, BLAS runs unlimited
-        limits: Any = contextlib.nullcontext()
-    else:
-        limits = threadpool_limits(limits=threads)
-    with limits:
-        set_num_threads(threads)
-        try:
-            yield
-        finally:
-            set_num_threads(before)
+    except ImportError:  # threadpoolctl is in the lab extra; without it, run unlimited
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads)
 
 
 def _error_text(exc: BaseException) -> str:
