@@ -84,12 +84,14 @@ def augment(x: Any, random: list[tuple[str, float]], generator: Any) -> Any:
     """Each step of ``random`` on a batch (B, 3, H, W), per image with its probability."""
     import torch
 
+    from deepgrad.data.transforms import LUMA_WEIGHTS
+
     for kind, p in random:
         pick = torch.rand(len(x), generator=generator) < p
         if kind == "RandomHorizontalFlip":
             x = torch.where(pick[:, None, None, None], x.flip(-1), x)
         else:
-            weights = torch.tensor([0.299, 0.587, 0.114], dtype=x.dtype)
+            weights = torch.tensor(LUMA_WEIGHTS, dtype=x.dtype)
             luma = torch.einsum("bchw,c->bhw", x, weights)[:, None].expand_as(x)
             x = torch.where(pick[:, None, None, None], luma, x)
     return x

@@ -222,6 +222,10 @@ class RandomCrop:
         return f"RandomCrop(size={self.size}, padding={self.padding})"
 
 
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+"""ITU-R 601-2 luma weights of R, G, B (PIL's "L"; they sum to 1)."""
+
+
 class Grayscale:
     """RGB to luma with ITU-R 601-2 weights (PIL's "L", bit-exact on uint8).
 
@@ -248,7 +252,7 @@ class Grayscale:
             return np.repeat(luma[..., None], 3, axis=-1)
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"Grayscale: expected float (B,3,H,W), got {x.shape}")
-        weights = np.array([0.299, 0.587, 0.114], dtype=x.dtype)
+        weights = np.array(LUMA_WEIGHTS, dtype=x.dtype)
         luma = np.einsum("bchw,c->bhw", x, weights)[:, None]
         return np.repeat(luma, self.num_output_channels, axis=1)
 
