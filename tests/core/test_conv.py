@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 import deepgrad
 import deepgrad.nn.functional as F
 from deepgrad.ops import conv as conv_ops
-from deepgrad.ops import winograd
+from deepgrad.ops import conv_strips, winograd
 from helpers import check_op, torch_or_skip
 
 torch = torch_or_skip()
@@ -27,6 +27,16 @@ def _one_blas_thread() -> Iterator[None]:
     badly on a busy machine)."""
     with threadpool_limits(1, user_api="blas"):
         yield
+
+
+def force_layout(monkeypatch: pytest.MonkeyPatch, layout: str) -> None:
+    """Route every non-Winograd layer through one im2col layout, or through the strips
+    wherever they apply (stride 1, no dilation or groups, a strip width dividing Wo)."""
+    strips = layout == "strips"
+    monkeypatch.setattr(conv_strips, "MAX_IN_CHANNELS", 10**6 if strips else 0)
+    monkeypatch.setattr(conv_strips, "MAX_OUT_CHANNELS", 10**6 if strips else 0)
+    monkeypatch.setattr(conv_ops, "prefer_channels_first",
+                        lambda *args: layout == "channels_first")
 
 
 def conv(**kw: Any) -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -50,14 +60,21 @@ def conv(**kw: Any) -> tuple[Callable[..., Any], Callable[..., Any]]:
     ([(2, 3, 6, 5), (5, 3, 4, 3), (5,)], {"stride": (2, 1), "padding": (2, 1),
                                           "dilation": (1, 2)}),
 ])
-@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first", "strips"])
 def test_conv2d_parity(shapes: list, kw: dict, layout: str,
                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each configuration through both internal patch layouts."""
+    """Each configuration through both internal patch layouts and, where they apply, the
+    strips."""
     if layout == "channels_first" and kw.get("groups", 1) > 1:
         pytest.skip("channels-first patches are used for groups=1 only")
-    monkeypatch.setattr(conv_ops, "prefer_channels_first",
-                        lambda *args: layout == "channels_first")
+    force_layout(monkeypatch, layout)
+    if layout == "strips":
+        ref = tF.conv2d(torch.zeros(shapes[0]), torch.zeros(shapes[1]), **kw)
+        if not conv_strips.suits(conv_ops.pair("t", "s", kw.get("stride", 1)),
+                                 conv_ops.pair("t", "d", kw.get("dilation", 1)),
+                                 kw.get("groups", 1), shapes[0][1], shapes[1][0],
+                                 ref.shape[-1]):
+            pytest.skip("strips are for stride 1, no dilation or groups")
     dg_fn, torch_fn = conv(**kw)
     check_op(dg_fn, shapes, torch_fn)
 
@@ -100,7 +117,8 @@ def test_conv2d_winograd_course_layers_float32(x_shape: tuple, w_shape: tuple,
     """The course's deep layers take the Winograd path; float32 against torch at their real
     sizes, relative to each result's range (Winograd rounds a little more than im2col)."""
     assert conv_ops._path(conv_ops.Geometry(x_shape, w_shape[2:], (0, 0), (1, 1), (1, 1),
-                                            (0, 0, 0, 0), (1, 1), 1), x_shape[1]) == "winograd"
+                                            (0, 0, 0, 0), (1, 1), 1), x_shape[1],
+                          w_shape[0]) == "winograd"
     rng = np.random.default_rng(5)
     x = rng.standard_normal(x_shape).astype(np.float32)
     w = (rng.standard_normal(w_shape) / np.sqrt(np.prod(w_shape[1:]))).astype(np.float32)
@@ -122,37 +140,76 @@ def test_winograd_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
     """DEEPGRAD_WINOGRAD=0 (read at import as winograd.ENABLED) keeps im2col everywhere."""
     geo = conv_ops.Geometry((2, 32, 14, 14), (5, 5), (18, 18), (14, 14), (1, 1),
                             (2, 2, 2, 2), (1, 1), 1)
-    assert conv_ops._path(geo, 32) == "winograd"
+    assert conv_ops._path(geo, 32, 64) == "winograd"
     monkeypatch.setattr(winograd, "ENABLED", False)
-    assert conv_ops._path(geo, 32) == "channels_last"
+    assert conv_ops._path(geo, 32, 64) == "channels_last"
 
 
 @pytest.mark.parametrize("block", [16, 7])
 def test_conv2d_narrow_layer_in_pixel_blocks(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """A first layer with few output channels multiplies in blocks of pixels (forward and
-    weight gradient); a small block forces that path and a remainder block here."""
+    weight gradient) when no strip width fits; a small block forces that path and a
+    remainder block here."""
+    force_layout(monkeypatch, "channels_first")
     monkeypatch.setattr(conv_ops, "NARROW_BLOCK", block)
     assert conv_ops._narrow(6, 2 * 4 * 12) and conv_ops.prefer_channels_first(3, 3, 12, 1)
     dg_fn, torch_fn = conv(padding=0)
     check_op(dg_fn, [(2, 3, 6, 14), (6, 3, 3, 3), (6,)], torch_fn)
 
 
-def test_conv2d_tutorial_first_layer_float32() -> None:
-    """The tutorial CNN's first layer at its real size (the blocked path), against torch."""
+@pytest.mark.parametrize("x_shape, w_shape, padding", [
+    ((8, 3, 32, 32), (6, 3, 5, 5), 0),    # the tutorial CNN's first layer
+    ((8, 6, 14, 14), (16, 6, 5, 5), 0),   # its (and LeNet-5's) second layer
+    ((8, 1, 28, 28), (6, 1, 5, 5), 2),    # LeNet-5's first layer on MNIST
+])
+@pytest.mark.parametrize("layout", ["strips", "channels_first"])
+def test_conv2d_narrow_course_layers_float32(x_shape: tuple, w_shape: tuple, padding: int,
+                                             layout: str,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The course's few-channel layers at their real size, through the strips (their
+    default) and through channels-first im2col (blocked for a narrow first layer),
+    against torch in float32."""
+    geo = conv_ops.Geometry(x_shape, w_shape[2:], (0, 0), (1, 1), (1, 1), (0, 0, 0, 0),
+                            (1, 1), 1)
+    geo = geo._replace(out_hw=(x_shape[2] + 2 * padding - 4, x_shape[3] + 2 * padding - 4))
+    assert conv_ops._path(geo, x_shape[1], w_shape[0]) == "strips"
+    if layout == "channels_first":
+        force_layout(monkeypatch, layout)
     rng = np.random.default_rng(3)
     x, w, b = (rng.standard_normal(s).astype(np.float32)
-               for s in [(8, 3, 32, 32), (6, 3, 5, 5), (6,)])
-    assert conv_ops._narrow(6, 8 * 28 * 28)
+               for s in [x_shape, w_shape, w_shape[:1]])
     ours = [deepgrad.tensor(a, requires_grad=True) for a in (x, w, b)]
     theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
-    g = rng.standard_normal((8, 6, 28, 28)).astype(np.float32)
-    out = F.conv2d(*ours)
-    ref = tF.conv2d(*theirs)
+    out = F.conv2d(*ours, padding=padding)
+    ref = tF.conv2d(*theirs, padding=padding)
+    g = rng.standard_normal(ref.shape).astype(np.float32)
     np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-4, atol=1e-4)
     out.backward(deepgrad.tensor(g))
     ref.backward(torch.tensor(g))
     for a, t in zip(ours, theirs, strict=True):
-        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=2e-3)
+        want = t.grad.numpy()
+        assert np.abs(a.grad.numpy() - want).max() <= 1e-5 * np.abs(want).max() + 1e-5
+
+
+def test_strips_output_is_channels_last_memory() -> None:
+    """The strip GEMM's rows are NHWC memory: the NCHW result is a view of it, which
+    pooling and the next layer walk without a transpose."""
+    x = deepgrad.randn(4, 3, 32, 32)
+    w = deepgrad.randn(6, 3, 5, 5, requires_grad=True)
+    out = F.conv2d(x, w).detach().numpy()
+    assert out.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
+def test_strip_band_and_fold_are_adjoint() -> None:
+    """``fold`` is the transpose of ``banded``: <banded(W), G> = <W, fold(G^T)> for any
+    band gradient G, the identity the weight gradient rests on."""
+    rng = np.random.default_rng(0)
+    weight = rng.standard_normal((6, 3, 5, 5))
+    for q in conv_strips.WIDTHS:
+        band = conv_strips.banded(weight, q)
+        g = rng.standard_normal(band.shape)
+        assert np.isclose((band * g).sum(),
+                          (weight * conv_strips.fold(g.T, weight.shape, q)).sum())
 
 
 def test_conv2d_unbatched_input() -> None:
@@ -160,9 +217,13 @@ def test_conv2d_unbatched_input() -> None:
     check_op(dg_fn, [(3, 5, 5), (2, 3, 3, 3), (2,)], torch_fn)
 
 
-def test_conv_stack_through_relu_pool_flatten() -> None:
-    """A channels-first first layer, relu, pooling, a channels-last second layer, flatten:
-    the non-NCHW memory orders flow through the other ops."""
+@pytest.mark.parametrize("layout", ["strips", "channels_first"])
+def test_conv_stack_through_relu_pool_flatten(layout: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A strip or channels-first first layer, relu, pooling, a channels-last second layer,
+    flatten: the non-NCHW memory orders flow through the other ops."""
+    if layout == "channels_first":
+        monkeypatch.setattr(conv_strips, "MAX_IN_CHANNELS", 0)
     assert conv_ops.prefer_channels_first(1, 3, 10, 1)
     assert not conv_ops.prefer_channels_first(3, 3, 5, 1)
 
@@ -186,19 +247,19 @@ def test_conv2d_keeps_dtype(dtype: type) -> None:
     assert x.grad.dtype == w.grad.dtype == b.grad.dtype == dtype
 
 
-@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first", "strips"])
 def test_conv2d_weight_grad_only(layout: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A first layer: the data needs no gradient, only the weight and bias do."""
-    monkeypatch.setattr(conv_ops, "prefer_channels_first",
-                        lambda *args: layout == "channels_first")
+    force_layout(monkeypatch, layout)
     rng = np.random.default_rng(3)
     x, w, b = (rng.standard_normal(s).astype(np.float32) for s in [(2, 1, 9, 9), (4, 1, 3, 3),
                                                                      (4,)])
     dx, dw, db = deepgrad.tensor(x), deepgrad.tensor(w, requires_grad=True), \
         deepgrad.tensor(b, requires_grad=True)
     tw, tb = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
-    F.conv2d(dx, dw, db, stride=2, padding=1).square().sum().backward()
-    tF.conv2d(torch.tensor(x), tw, tb, stride=2, padding=1).square().sum().backward()
+    stride = 1 if layout == "strips" else 2  # strips are for stride 1
+    F.conv2d(dx, dw, db, stride=stride, padding=1).square().sum().backward()
+    tF.conv2d(torch.tensor(x), tw, tb, stride=stride, padding=1).square().sum().backward()
     assert dx.grad is None
     np.testing.assert_allclose(dw.grad.numpy(), tw.grad.numpy(), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(db.grad.numpy(), tb.grad.numpy(), rtol=1e-4, atol=1e-4)

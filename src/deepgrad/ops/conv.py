@@ -6,11 +6,13 @@ copied once into a ``(N*Ho*Wo, kh*kw*C)`` matrix whose rows are long contiguous 
 (about 1.7x faster than NCHW patches for the course's MNIST CNN). A first layer with
 one to three channels has runs of only ``kw*C`` that way, so it gathers channels-first
 ``(C*kh*kw, N*Ho*Wo)`` patches instead (runs of ``Wo``). Either way the output is an
-NCHW *view* of the GEMM result (no copy): NHWC memory, except a first layer of at most
-``NARROW_ROWS`` output channels, which stays CNHW (``(O, N*Ho*Wo)`` is the fast GEMM
-there). Elementwise ops and pooling keep that memory order (pooling is twice as fast
+NCHW *view* of the GEMM result (no copy): NHWC memory, except a channels-first layer of
+at most ``NARROW_ROWS`` output channels, which stays CNHW (``(O, N*Ho*Wo)`` is the fast
+GEMM there). Elementwise ops and pooling keep that memory order (pooling is twice as fast
 channels-last), and the next layer's gradient arrives in it for free. Stride-1 3x3 and
-5x5 layers with 16+ input channels go through ``ops/winograd.py`` instead, also NHWC.
+5x5 layers with 16+ input channels go through ``ops/winograd.py`` instead, also NHWC;
+stride-1 layers with few channels in and out (the tutorial CNN's and LeNet-5's) through
+``ops/conv_strips.py``: strips of output pixels times a banded weight, also NHWC.
 
 Backward: grad_weight is one GEMM with the saved patches, grad_bias a GEMV, grad_input
 one GEMM into patch gradients followed by col2im, which adds them back with one strided
@@ -29,7 +31,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from deepgrad.autograd import Context, Function
-from deepgrad.ops import winograd
+from deepgrad.ops import conv_strips, winograd
 from deepgrad.ops.shape import squeeze, unsqueeze
 from deepgrad.tensor import Tensor
 
@@ -154,7 +156,7 @@ class Conv2d(Function):
         ho, wo = output_size("conv2d", (h, w), (kh, kw), stride, dilation, padded)
         geo = Geometry(x.shape, (kh, kw), padded, (ho, wo), stride, padding, dilation, groups)
         needs = ctx.needs_input_grad if ctx.needs_input_grad else (False,) * 3
-        path = _path(geo, c)
+        path = _path(geo, c, o)
         forward = _FORWARD[path]
         if not any(needs):
             return _forward_in_chunks(forward, x, weight, bias, geo)
@@ -343,8 +345,7 @@ def _forward_channels_first(x: Any, weight: Any, bias: Any, geo: Geometry, keep_
 def _backward_channels_first(grad: Any, cols: Any, wk: Any, geo: Geometry,
                              needs: tuple[bool, ...], has_bias: bool) -> tuple[Any, Any, Any]:
     n, c, h, w = geo.x_shape
-    (kh, kw), (ho, wo), (hp, wp) = geo.kernel, geo.out_hw, geo.padded
-    top, _, left, _ = geo.padding
+    (kh, kw), (ho, wo) = geo.kernel, geo.out_hw
     o = grad.shape[1]
     gx = gw = gb = None
     rows = grad.transpose(0, 2, 3, 1)
@@ -363,19 +364,70 @@ def _backward_channels_first(grad: Any, cols: Any, wk: Any, geo: Geometry,
             gw = _grad_times_cols(gout, cols).reshape(o, c, kh, kw)
     del cols
     if needs[0]:
-        patches = (wk.T @ gout).reshape(c, kh, kw, n, ho, wo, 1)      # (C*kh*kw, M)
-        gxp = np.zeros((c, n, hp, wp, 1), dtype=grad.dtype)
-        _col2im(gxp, lambda i, j: patches[:, i, j], geo)
-        del patches
-        gx = gxp[:, :, top:top + h, left:left + w, 0].transpose(1, 0, 2, 3)
+        gx = _grad_input_channels_first(gout, wk, geo)
     return gx, gw, gb
 
 
-def _path(geo: Geometry, channels: int) -> str:
-    """Winograd for stride-1 3x3/5x5 layers with 16+ input channels, else the im2col
-    layout with the longer contiguous runs."""
+def _grad_input_channels_first(gout: Any, wk: Any, geo: Geometry) -> Any:
+    """grad_input from the output gradient ``gout (O, M)`` and the forward's weight copy
+    ``wk (O, C*kh*kw)``: channels-first patch gradients, added back by col2im."""
+    n, c, h, w = geo.x_shape
+    (kh, kw), (ho, wo), (hp, wp) = geo.kernel, geo.out_hw, geo.padded
+    top, _, left, _ = geo.padding
+    patches = (wk.T @ gout).reshape(c, kh, kw, n, ho, wo, 1)          # (C*kh*kw, M)
+    gxp = np.zeros((c, n, hp, wp, 1), dtype=gout.dtype)
+    _col2im(gxp, lambda i, j: patches[:, i, j], geo)
+    return gxp[:, :, top:top + h, left:left + w, 0].transpose(1, 0, 2, 3)
+
+
+def _forward_strips(x: Any, weight: Any, bias: Any, geo: Geometry, keep_cols: bool,
+                    keep_weight: bool) -> tuple[Any, Any, Any]:
+    """A narrow first layer as strips of output pixels times a banded weight
+    (``ops/conv_strips.py``); the output is an NCHW view of NHWC memory."""
+    n, _, _, _ = x.shape
+    o = weight.shape[0]
+    (ho, wo) = geo.out_hw
+    q = conv_strips.width(wo)
+    xp = _padded_input(x, geo, channels_last=True)
+    cols = conv_strips.patches(xp, geo.kernel, geo.out_hw, q)      # (M/q, kh*(q+kw-1)*C)
+    del xp
+    out = cols @ conv_strips.banded(weight, q)                       # (M/q, q*O): NHWC
+    if bias is not None:
+        pixels = out.reshape(-1, o)                                  # (M, O), a view
+        pixels += bias
+    # (O, C*kh*kw), a copy for grad_input: the optimizer may update the weight in place.
+    wk = weight.reshape(o, -1).copy() if keep_weight else None
+    return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2), cols if keep_cols else None, wk
+
+
+def _backward_strips(grad: Any, cols: Any, wk: Any, geo: Geometry, needs: tuple[bool, ...],
+                     has_bias: bool) -> tuple[Any, Any, Any]:
+    n, c, _, _ = geo.x_shape
+    (kh, kw), (ho, wo) = geo.kernel, geo.out_hw
+    o = grad.shape[1]
+    q = conv_strips.width(wo)
+    # (M, O) rows: free when the gradient has the forward's NHWC memory, else one copy.
+    rows = np.ascontiguousarray(grad.transpose(0, 2, 3, 1)).reshape(n * ho * wo, o)
+    gx = gw = gb = None
+    if has_bias and needs[2]:
+        gb = _sum_rows(rows, axis=0)
+    if needs[1]:
+        gw = conv_strips.fold(rows.reshape(-1, q * o).T @ cols, (o, c, kh, kw), q)
+    del cols
+    if needs[0]:
+        gx = _grad_input_channels_first(rows.T, wk, geo)
+    return gx, gw, gb
+
+
+def _path(geo: Geometry, channels: int, out_channels: int) -> str:
+    """Winograd for stride-1 3x3/5x5 layers with 16+ input channels, strips for stride-1
+    layers with few channels in and out, else the im2col layout with the longer
+    contiguous runs."""
     if winograd.tile_size(geo.kernel, geo.stride, geo.dilation, geo.groups, channels):
         return "winograd"
+    if conv_strips.suits(geo.stride, geo.dilation, geo.groups, channels, out_channels,
+                         geo.out_hw[1]):
+        return "strips"
     if prefer_channels_first(channels, geo.kernel[1], geo.out_hw[1], geo.groups):
         return "channels_first"
     return "channels_last"
@@ -399,9 +451,9 @@ def _backward_winograd(grad: Any, v: Any, u: Any, geo: Geometry, needs: tuple[bo
 
 
 _FORWARD = {"winograd": _forward_winograd, "channels_first": _forward_channels_first,
-            "channels_last": _forward_channels_last}
+            "channels_last": _forward_channels_last, "strips": _forward_strips}
 _BACKWARD = {"winograd": _backward_winograd, "channels_first": _backward_channels_first,
-             "channels_last": _backward_channels_last}
+             "channels_last": _backward_channels_last, "strips": _backward_strips}
 
 
 def _same_padding(kernel: Pair, dilation: Pair) -> tuple[int, int, int, int]:
