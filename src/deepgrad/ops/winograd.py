@@ -42,8 +42,8 @@ TILE = {3: 4, 5: 4}
 MIN_CHANNELS = 16
 """Narrower layers stay on im2col. First layers (1-3 channels) lose badly (MNIST's
 1 -> 32: 25.8 against 3.7 ms); the tutorial CNN's 6 -> 16 layer is faster alone (3.8
-against 4.7 ms) but not inside the model (its input and gradient arrive channels-first
-from a narrow first layer, and the transposes eat the gain: ab.py 1.00)."""
+against 4.7 ms) but not inside the model (ab.py 1.00 beside an im2col first layer whose
+output is channels-first, 0.97 beside the NHWC strips of ``ops/conv_strips.py``)."""
 
 
 def transforms_1d(m: int, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
