@@ -26,6 +26,7 @@ from deepgrad.tensor import Tensor, _attach_ops, from_numpy, is_tensor, tensor
 _attach_ops()
 
 from deepgrad import accelerator, backends, cuda  # noqa: E402
+from deepgrad.denormal import set_flush_denormal  # noqa: E402
 from deepgrad.devices import device, get_default_device, set_default_device  # noqa: E402
 from deepgrad.grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
 from deepgrad.gradcheck import gradcheck, gradgradcheck  # noqa: E402

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from deepgrad import autograd
+from deepgrad import autograd, denormal
 from deepgrad.tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
@@ -217,7 +217,12 @@ class Optimizer:
                     grad = grad.astype(param.dtype)
                 if not param.flags.writeable:
                     p._array = param = param.copy()
-                self._update(p, param, grad, self.state[p], group)
+                state = self.state[p]
+                self._update(p, param, grad, state, group)
+                if denormal.ENABLED:  # subnormal weights make BLAS ~170x slower
+                    denormal.flush_if_needed_(p._array)
+                    for value in state.values():
+                        denormal.flush_if_needed_(value)
                 p._version_counter.value += 1  # an in-place change, as torch: a saved graph sees it
         return loss
 
