@@ -16,24 +16,18 @@ torch's ``torch.set_flush_denormal(True)`` sets the CPU's flush-to-zero mode ins
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 
 ENABLED = True
-SAMPLE_FRACTION = 64
-"""One value in 64 is checked, at positions drawn once per array size (fixed, so the
-check stays a function of the values): a strided sample would miss a column or channel
-whose period divides the stride. A full flush follows a hit."""
-
-
-@functools.lru_cache(maxsize=256)
-def _sample_positions(size: int) -> Any:
-    count = size // SAMPLE_FRACTION
-    if count < 64:
-        return slice(None)                       # small arrays: look at every value
-    return np.sort(np.random.default_rng(size).choice(size, count, replace=False))
+SAMPLE_STRIDE = 251
+"""Every 251st value is checked, arrays under ``FULL_CHECK_BELOW`` values in full. The
+stride is a prime, so any row length that is not a multiple of it puts every column in
+the sample, and any run of 251 subnormal values (a dead filter or unit) is hit. A
+strided read streams (0.04 ms for 4.6M floats; a sample at random positions, 0.39 ms,
+made the Adam models 4-5% slower). A full flush follows a hit."""
+FULL_CHECK_BELOW = 64 * SAMPLE_STRIDE
 
 
 def set_flush_denormal(mode: bool) -> bool:
@@ -47,7 +41,8 @@ def set_flush_denormal(mode: bool) -> bool:
 
 def has_subnormal_sample(a: Any) -> bool:
     """Whether a strided sample of float array ``a`` holds a nonzero value below tiny."""
-    sample = np.abs(a.reshape(-1)[_sample_positions(a.size)])
+    flat = a.reshape(-1)
+    sample = np.abs(flat if a.size < FULL_CHECK_BELOW else flat[::SAMPLE_STRIDE])
     return bool(((sample < np.finfo(a.dtype).tiny) & (sample > 0)).any())
 
 
