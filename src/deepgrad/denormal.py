@@ -5,7 +5,7 @@ Weight decay shrinks unused weights geometrically until they are subnormal (belo
 microcode path unless flush-to-zero is set, which NumPy cannot set: a (4096, 1152) @
 (1152, 256) GEMM with the CIFAR CNN's third-layer weights after 14 epochs of L2 1e-3
 (114K of its 295K weights subnormal) took 3,479 ms against 20 ms flushed. So after each
-update the optimizer looks at a fixed sample of every parameter and of its state
+update the optimizer looks at a strided sample of every parameter and of its state
 arrays and, when the sample holds a subnormal value, sets all of that array's subnormal
 values to zero. Each value moves by less than ``tiny``; the check is a function of the
 values alone, so a resumed run flushes exactly as the uninterrupted one did.
