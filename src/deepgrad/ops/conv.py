@@ -101,7 +101,9 @@ NARROW_BLOCK = 2048
 6-channel first layer of LeNet-5 and the tutorial CNN: (6, 75) x (75, 50176)) runs 1.4x
 (forward) and 2.5x (weight gradient) faster in blocks of ``NARROW_BLOCK`` pixels, whose
 patch columns stay in cache; OpenBLAS streams the whole matrix otherwise. Wider layers
-measured the same or slower blocked (docs/speed.md)."""
+measured the same or slower blocked (docs/speed.md). Those two layers now take the
+strips (``ops/conv_strips.py``); the blocks serve narrow layers the strips cannot
+(stride or dilation above 1, an output width no strip width divides)."""
 
 
 def _narrow(rows: int, length: int) -> bool:
@@ -382,7 +384,7 @@ def _grad_input_channels_first(gout: Any, wk: Any, geo: Geometry) -> Any:
 
 def _forward_strips(x: Any, weight: Any, bias: Any, geo: Geometry, keep_cols: bool,
                     keep_weight: bool) -> tuple[Any, Any, Any]:
-    """A narrow first layer as strips of output pixels times a banded weight
+    """A few-channel stride-1 layer as strips of output pixels times a banded weight
     (``ops/conv_strips.py``); the output is an NCHW view of NHWC memory."""
     n, _, _, _ = x.shape
     o = weight.shape[0]

@@ -1,12 +1,13 @@
-"""A narrow first layer as one GEMM over strips of ``q`` output pixels and a banded weight.
+"""A few-channel layer as one GEMM over strips of ``q`` output pixels and a banded weight.
 
-A first layer with few input and output channels (the tutorial CNN's and LeNet-5's
-3 or 1 -> 6, 5x5) has a GEMM too thin to use the CPU: ``(6, 75) @ (75, N*Ho*Wo)`` streams
-a patch matrix 19 times the input's size from memory for 45 MFLOP. Here each GEMM row is
-a *strip* of ``q`` neighbouring output pixels of one image row, and its columns are the
-``kh x (q + kw - 1) x C`` input values the strip reads (NHWC, so each of the ``kh`` runs
-is ``(q + kw - 1) * C`` contiguous floats). The weight becomes a banded matrix
-``(kh*(q+kw-1)*C, q*O)``: column ``(xi, o)`` holds filter ``o`` shifted by ``xi`` pixels.
+A layer with few input and output channels (the tutorial CNN's and LeNet-5's 3 or
+1 -> 6 and 6 -> 16, 5x5) has a GEMM too thin to use the CPU; the first one,
+``(6, 75) @ (75, N*Ho*Wo)``, streams a patch matrix 19 times the input's size from
+memory for 45 MFLOP. Here each GEMM row is a *strip* of ``q`` neighbouring output pixels
+of one image row, and its columns are the ``kh x (q + kw - 1) x C`` input values the
+strip reads (NHWC, so each of the ``kh`` runs is ``(q + kw - 1) * C`` contiguous
+floats). The weight becomes a banded matrix ``(kh*(q+kw-1)*C, q*O)``: column ``(xi, o)``
+holds filter ``o`` shifted by ``xi`` pixels.
 
 The strip GEMM does ``(q + kw - 1) / kw`` times the multiplies of im2col (1.6x for
 q = 4, kw = 5), which a memory-bound GEMM takes for free, and gathers 2.5x fewer patch
