@@ -93,17 +93,16 @@ def _one_line(exc: BaseException) -> str:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from deepgrad.lab.config import load_config
-    from deepgrad.lab.experiment import SAMPLE_TO_FULL, train
+    from deepgrad.lab.experiment import train, use_data_dir
 
     if args.resume:
-        if (args.target or args.set or args.epochs is not None or args.data_dir
-                or args.checkpoint_every is not None):
-            raise UserError(
-                "--resume RUN continues a run with its own config; drop the other options"
-            )
+        if (args.target or args.set or args.epochs is not None or args.seed is not None
+                or args.name or args.out or args.checkpoint_every is not None):
+            raise UserError("--resume RUN continues a run with its own config; drop the other "
+                            "options (--data-dir, --quiet and --report may stay)")
         try:
-            run_dir = train({}, resume=_existing_run(args.resume), quiet=args.quiet or None,
-                            distributed=args.distributed)
+            run_dir = train({}, resume=_existing_run(args.resume), data_dir=args.data_dir,
+                            quiet=args.quiet or None, distributed=args.distributed)
         except KeyboardInterrupt as stop:
             print(f"deepgrad: interrupted; continue with: deepgrad train --resume "
                   f"{args.resume}", file=sys.stderr)
@@ -122,11 +121,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         overrides.append(f"name={args.name}")
     config = load_config(args.target, overrides)
     if args.data_dir:
-        folder = Path(args.data_dir).expanduser()
-        if not folder.is_dir():
-            raise UserError(f"--data-dir {args.data_dir}: no such folder")
-        config.data.root = str(folder)
-        config.data.name = SAMPLE_TO_FULL.get(config.data.name, config.data.name)
+        use_data_dir(config, args.data_dir)
     if args.out:
         config.logging.out = args.out
     _check_writable(Path(config.logging.out), "--out" if args.out else "logging.out")
@@ -422,7 +417,8 @@ A model name runs its zoo default (see `deepgrad config NAME`): a short run on
 the embedded MNIST/Fashion-MNIST sample where the model takes 28x28 digits.
 --data-dir DIR switches a sample dataset to the full one found in DIR and
 sets data.root for the others; without it, full datasets are looked up in
-data.root, then $DEEPGRAD_DATA, then ~/.cache/deepgrad/datasets.
+data.root, then $DEEPGRAD_DATA, then ~/.cache/deepgrad/datasets. With
+--resume, --data-dir says where the run's own data set is now (it moved).
 --set takes dotted keys (optimizer.lr=0.01, data.val_split=5000,
 scheduler.name=step); values are YAML (0.01, [1, 2], null, true).
 """

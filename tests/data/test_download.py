@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import pickle
@@ -23,7 +22,7 @@ from deepgrad.data import (
     check_integrity,
     download_url,
 )
-from deepgrad.data.idx import IMAGES_MAGIC, LABELS_MAGIC
+from idx_files import mnist_files
 
 
 class Server:
@@ -148,19 +147,8 @@ def test_existing_bad_file_is_replaced(server: Server, tmp_path: Path) -> None:
     assert (tmp_path / "a.bin").read_bytes() == PAYLOAD
 
 
-def _idx(magic: int, array: np.ndarray) -> bytes:
-    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    return gzip.compress(header + array.tobytes())
-
-
 def test_mnist_download_true(server: Server, isolated: Path, monkeypatch) -> None:
-    rng = np.random.default_rng(0)
-    files, md5 = {}, {}
-    for prefix, n in (("train", 6), ("t10k", 4)):
-        files[f"{prefix}-images-idx3-ubyte.gz"] = _idx(
-            IMAGES_MAGIC, rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-        )
-        files[f"{prefix}-labels-idx1-ubyte.gz"] = _idx(LABELS_MAGIC, np.arange(n, dtype=np.uint8))
+    files, md5 = mnist_files(6, 4), {}
     for name, blob in files.items():
         server.files[f"/mnist/{name}"] = blob
         md5[name] = hashlib.md5(blob).hexdigest()

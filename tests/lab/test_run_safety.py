@@ -223,6 +223,61 @@ def test_two_processes_cannot_train_one_run_folder(trained: Path, tmp_path: Path
         holder.wait()
 
 
+MNIST_CONFIG = """\
+model: {{name: mlp, widths: [784, 16, 10]}}
+data: {{name: mnist, root: {root}, val_split: 16}}
+optimizer: {{name: sgd, lr: 0.05}}
+epochs: 3
+batch_size: 16
+logging: {{tensorboard: false, histograms_every: 0, progress: false, checkpoint_steps: 1}}
+"""
+
+
+def test_resume_finds_moved_data_with_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A run whose data set moved (another machine, a cluster's scratch) resumes with
+    --data-dir and ends as if never stopped; without it the error says --data-dir."""
+    from deepgrad.cli import main
+    from deepgrad.lab.config import ConfigError
+    from deepgrad.lab.experiment import train
+    from idx_files import write_mnist
+
+    monkeypatch.delenv("DEEPGRAD_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    first = write_mnist(tmp_path / "data-first")
+    config = tmp_path / "mnist.yaml"
+    config.write_text(MNIST_CONFIG.format(root=first))
+    full = train(config, out=tmp_path / "full")
+
+    def stop(trainer: lab.Trainer, logs: dict) -> None:
+        if trainer.step == 5:  # in epoch 2 of 3 (3 steps an epoch)
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(config, out=tmp_path / "stopped", callbacks=[lab.LambdaCallback(on_batch_end=stop)])
+    (stopped,) = (tmp_path / "stopped").iterdir()
+    moved = tmp_path / "data-moved"
+    first.rename(moved)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(stopped), "--quiet"]) == 2  # not found: say where
+    assert "(use --data-dir DIR or set $DEEPGRAD_DATA)" in capsys.readouterr().err
+    assert main(["train", "--resume", str(stopped), "--out", "elsewhere"]) == 2
+    assert "drop the other options" in capsys.readouterr().err
+    assert main(["train", "--resume", str(stopped), "--data-dir", str(moved), "--quiet"]) == 0
+    assert json.loads((stopped / "summary.json").read_text())["status"] == "completed"
+    reference = deepgrad.load(full / "checkpoints" / "last.safetensors")["model"]
+    resumed = deepgrad.load(stopped / "checkpoints" / "last.safetensors")["model"]
+    for key, value in reference.items():
+        np.testing.assert_array_equal(np.asarray(resumed[key]), np.asarray(value), err_msg=key)
+    with pytest.raises(ConfigError, match="no such folder"):
+        train({}, resume=stopped, data_dir=tmp_path / "nowhere")
+    sample = train(config, out=tmp_path / "sample",
+                   overrides=["data.name=mnist-sample", "data.root=null", "data.subset=32",
+                              "epochs=1"])
+    with pytest.raises(ConfigError, match="packaged sample 'mnist-sample'"):
+        train({}, resume=sample, data_dir=moved)
+
+
 def test_sigterm_stops_like_ctrl_c_and_the_run_resumes(tmp_path: Path) -> None:
     config = _config(tmp_path, n=10000, epochs=1)  # 1000 steps: time to be stopped
     proc = subprocess.Popen([sys.executable, "-m", "deepgrad.cli", "train", str(config),

@@ -170,6 +170,7 @@ def train(
     overrides: list[str] | None = None,
     out: str | os.PathLike[str] | None = None,
     resume: str | os.PathLike[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     quiet: bool | None = None,
     callbacks: list[Any] | tuple[Any, ...] = (),
     distributed: bool = False,
@@ -178,14 +179,19 @@ def train(
 
     ``config`` may be a ``Config``, a YAML path, a zoo model name or a mapping.
     ``resume`` continues a stopped run folder from its last checkpoint (the
-    folder's own config is used; ``config`` is ignored then). ``callbacks`` go
-    to ``fit`` (a sweep's Optuna pruning uses this). ``distributed`` trains
-    data-parallel over the ranks of the MPI job (``mpirun -n N``).
+    folder's own config is used; ``config`` is ignored then). ``data_dir`` is
+    where the data set is (see ``use_data_dir``); on resume it only says where
+    the run's own data set is now. ``callbacks`` go to ``fit`` (a sweep's
+    Optuna pruning uses this). ``distributed`` trains data-parallel over the
+    ranks of the MPI job (``mpirun -n N``).
     """
     if resume is not None:
-        return _resume(Path(resume), quiet=quiet, callbacks=callbacks, distributed=distributed)
+        return _resume(Path(resume), data_dir=data_dir, quiet=quiet, callbacks=callbacks,
+                       distributed=distributed)
     if not isinstance(config, Config):
         config = load_config(config, overrides)
+    if data_dir is not None:
+        use_data_dir(config, data_dir)
     if out is not None:
         config.logging.out = str(out)
     if quiet is not None:
@@ -236,14 +242,32 @@ def _fit(exp: Experiment, resume: Path | None = None, callbacks: Any = (),
     return Path(folder)
 
 
-def _resume(run_dir: Path, *, quiet: bool | None, callbacks: Any = (),
-            distributed: bool = False) -> Path:
+def use_data_dir(config: Config, data_dir: str | os.PathLike[str], *,
+                 switch_sample: bool = True) -> None:
+    """Read the data set from folder ``data_dir``: ``data.root``, and a packaged sample
+    (``mnist-sample``) switched to its full data set unless ``switch_sample`` is false
+    (a resumed run must go on with the data it started with: there it is an error)."""
+    folder = Path(data_dir).expanduser()
+    if not folder.is_dir():
+        raise ConfigError(f"--data-dir {data_dir}: no such folder")
+    if config.data.name in SAMPLE_TO_FULL and not switch_sample:
+        raise ConfigError(f"--data-dir {data_dir}: this run trained on the packaged sample "
+                          f"{config.data.name!r}, which is read from no folder; resume it "
+                          "without --data-dir")
+    config.data.root = str(folder)
+    config.data.name = SAMPLE_TO_FULL.get(config.data.name, config.data.name)
+
+
+def _resume(run_dir: Path, *, data_dir: str | os.PathLike[str] | None = None,
+            quiet: bool | None, callbacks: Any = (), distributed: bool = False) -> Path:
     from .yaml_io import load_yaml
 
     folder = RunFolder(run_dir)
     if not folder.config.is_file():
         raise ConfigError(f"--resume {run_dir}: not a run folder (no {RunFolder.CONFIG})")
     config = load_config(load_yaml(folder.config))
+    if data_dir is not None:  # the data moved (another machine, a cluster's scratch)
+        use_data_dir(config, data_dir, switch_sample=False)
     if quiet is not None:
         config.logging.progress = not quiet
     exp = build(config)
@@ -290,8 +314,7 @@ def evaluate_run(
     folder = RunFolder(run_dir)
     config = load_config(load_yaml(folder.config))
     if data_dir is not None:
-        config.data.root = str(data_dir)
-        config.data.name = SAMPLE_TO_FULL.get(config.data.name, config.data.name)
+        use_data_dir(config, data_dir)
     if split == "test":
         config.data.split = "test"
     names = [checkpoint, "last"] if checkpoint == "best" else [checkpoint]
