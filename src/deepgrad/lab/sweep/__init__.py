@@ -48,6 +48,7 @@ examples:
   deepgrad sweep experiments/sweeps/004-moons-hidden.yaml --quick --workers 2
   deepgrad sweep my-sweep.yaml --backend ray --address 10.0.0.1:6379 --out /shared/sweeps/a
   deepgrad sweep my-sweep.yaml --dry-run          # list the trials, run nothing
+  deepgrad sweep experiments/sweeps/001-pooling.yaml --reuse sweeps/   # shared trials once
 Re-running the same command resumes the sweep in its folder.
 """
 
@@ -85,6 +86,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="override the base config, e.g. --set epochs=3 (repeatable)")
     p.add_argument("--limit", type=int, default=None,
                    help="run at most N trials now; the rest stay pending for the next run")
+    p.add_argument("--reuse", action="append", default=[], metavar="FOLDER",
+                   help="take a trial that a completed run under FOLDER (another sweep, "
+                   "deepgrad train runs) already trained, same config and seed, instead of "
+                   "training it again (repeatable)")
     p.add_argument("--dry-run", action="store_true", help="list the trials and exit")
     p.add_argument("--no-report", action="store_true", help="skip the comparison report")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -130,6 +135,7 @@ def main(args: argparse.Namespace) -> int:
             threads=args.threads,
             report=not args.no_report,
             progress=not args.quiet,
+            reuse=args.reuse,
         )
     except SweepError as exc:
         print(f"deepgrad sweep: {exc}", file=sys.stderr)

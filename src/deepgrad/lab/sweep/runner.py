@@ -37,6 +37,7 @@ from deepgrad.lab.process import FolderBusy, folder_lock, sigterm_as_interrupt
 from deepgrad.lab.run_folder import RunFolder
 
 from .results import NOT_METRICS, _csv_text, format_summary, metric_columns, read_csv, summarize
+from .reuse import FinishedRuns
 from .spec import SweepError, SweepSpec, Trial, expand, load_sweep
 from .trial import TrialTask, find_run_dir, read_outcome
 
@@ -105,8 +106,11 @@ def _lock(folder: Path) -> Iterator[None]:
 class _Sweep:
     """State of one sweep run: rows, the csv, the search, the backend loop."""
 
-    def __init__(self, spec: SweepSpec, sweep_dir: Path, limit: int | None) -> None:
+    def __init__(self, spec: SweepSpec, sweep_dir: Path, limit: int | None,
+                 reuse: FinishedRuns | None = None) -> None:
         self.spec = spec
+        self.reuse = reuse
+        self.reused: list[tuple[str, Path]] = []  # (trial, the run it was copied from)
         self.dir = sweep_dir
         self.runs_root = sweep_dir / "runs"
         self.limit = limit
@@ -210,6 +214,11 @@ class _Sweep:
     def plan(self, trial: Trial) -> TrialTask | None:
         """The task that (re)runs ``trial``, or None when its run folder says it is finished."""
         run_dir = find_run_dir(self.runs_root, trial.trial_id)
+        if run_dir is None and self.reuse is not None:
+            source = self.reuse.find(trial.config)
+            if source is not None:
+                run_dir = self.reuse.adopt(source, self.runs_root, trial.trial_id)
+                self.reused.append((trial.trial_id, source))
         outcome = read_outcome(run_dir)
         if run_dir is not None and outcome.get("run_status") == "completed":
             self.record(trial.trial_id, {"status": "completed", "run_dir": str(run_dir)})
@@ -279,6 +288,7 @@ def run_sweep(
     progress: bool = True,
     grace: float = 30.0,
     log: Any = None,
+    reuse: list[str | os.PathLike[str]] | None = None,
 ) -> SweepResult:
     """Run (or resume) every trial of a sweep and write sweep.csv, summary.csv and the report.
 
@@ -287,6 +297,9 @@ def run_sweep(
     rest stay pending for the next run). ``log`` is where messages go
     (default stderr). Ctrl-C (or SIGTERM) stops the running trials cleanly
     and returns with ``interrupted=True``; sweep.csv is consistent either way.
+    ``reuse``: folders of finished runs (other sweeps, ``deepgrad train``
+    runs); a trial that one of them already trained, config for config, is
+    copied in instead of trained (``reuse.py``).
     """
     say = log or (lambda text: print(text, file=sys.stderr))
     if isinstance(source, SweepSpec):
@@ -295,7 +308,14 @@ def run_sweep(
         spec = load_sweep(source, profile="quick" if quick else None, overrides=overrides)
     sweep_dir = Path(out) if out is not None else default_out(spec)
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    state = _Sweep(spec, sweep_dir, limit)
+    finished = None
+    if reuse:
+        if spec.search is not None or spec.trainer != TrialTask.trainer:
+            raise SweepError("--reuse takes runs of the default trainer for grid, list and "
+                             "random sweeps; an Optuna search or a custom trainer trains them "
+                             "all")
+        finished = FinishedRuns(list(reuse))
+    state = _Sweep(spec, sweep_dir, limit, finished)
     with _lock(sweep_dir):
         trials = expand(spec)
         state.check_folder(trials)
@@ -329,6 +349,8 @@ def run_sweep(
         done = sum(1 for r in state.rows.values() if r["status"] in FINISHED)
         say(f"sweep {spec.name}{' (quick)' if spec.profile == 'quick' else ''}: "
             f"{total} trial(s), {done} already finished, folder {sweep_dir}")
+        for trial_id, source in state.reused:
+            say(f"{trial_id}: the same training as {source}, copied in (--reuse)")
         interrupted = False
         runner = None
         bar = None
