@@ -100,3 +100,24 @@ def test_reuse_refuses_what_it_cannot_do(write_sweep: Any, tmp_path: Path) -> No
                str(tmp_path / "nowhere"), "--out", str(tmp_path / "s3")]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 2 and "no such folder" in done.stderr
+
+
+def test_the_course_studies_shared_trials_are_found() -> None:
+    """Defaults written out or not, ``0`` or ``0.0``: report 001's studies share these trials."""
+    from deepgrad.lab.sweep import expand, load_sweep
+    from deepgrad.lab.sweep.reuse import training_key
+
+    sweeps = Path(__file__).resolve().parents[2] / "experiments" / "sweeps"
+
+    def key(study: str, trial: str) -> str:
+        (found,) = [t for t in expand(load_sweep(sweeps / f"{study}.yaml"))
+                    if t.trial_id == trial]
+        return training_key(found.config)
+
+    relu = key("001-selu", "000-activation_relu-s0")
+    assert key("001-pooling", "000-max-3x3-s0") == relu  # conv1_kernel: 3 is the default
+    assert key("001-l2", "001-weight_decay_0.001-s0") == relu
+    assert key("001-l2", "000-weight_decay_0-s0") == key(
+        "001-augmentation", "003-flip-grayscale-normalise-s0")  # weight_decay 0 = none given
+    assert key("001-l2", "000-weight_decay_0-s0") != relu
+    assert key("001-selu", "001-activation_selu-s0") != relu

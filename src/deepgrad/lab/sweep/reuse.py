@@ -6,13 +6,16 @@ down to the seed. Training is deterministic, so a finished run of the same
 training *is* that trial: on a 2-core machine each copy saves 15-25 minutes.
 
 "The same training" is the whole validated config but for what names and logs
-it (``name``, ``description``, ``logging``); ``data.root`` counts, since two
-folders may hold two different data sets. Only runs that completed are taken,
-and they are copied, never moved, so the source sweep stays whole.
+it (``name``, ``description``, ``logging``), with the model's, optimizer's and
+scheduler's defaults written out (``weight_decay: 0`` is what no
+``weight_decay`` means); ``data.root`` counts, since two folders may hold two
+different data sets. Only runs that completed are taken, and they are copied,
+never moved, so the source sweep stays whole.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -36,8 +39,44 @@ REUSED_FILE = "reused.json"
 
 
 def training_key(config: dict[str, Any]) -> str:
-    """A fingerprint of what a config trains (``IGNORED`` keys left out)."""
-    return config_hash({k: v for k, v in config.items() if k not in IGNORED})
+    """A fingerprint of what a config trains (``IGNORED`` keys left out, defaults filled)."""
+    from deepgrad.lab.registry import optimizer_class, scheduler_class
+    from deepgrad.lab.zoo.registry import get_spec
+
+    plain = {k: v for k, v in config.items() if k not in IGNORED}
+    for section, lookup, skip in (("model", lambda n: get_spec(n).builder, ()),
+                                  ("optimizer", optimizer_class, ("params",)),
+                                  ("scheduler", scheduler_class, ("optimizer",))):
+        value = plain.get(section)
+        if isinstance(value, dict) and isinstance(value.get("name"), str):
+            try:
+                target = lookup(value["name"])
+            except (KeyError, ValueError):  # unknown here: compare as written
+                continue
+            plain[section] = {**_defaults(target, skip), **value}
+    return config_hash(_numbers(plain))
+
+
+def _numbers(value: Any) -> Any:
+    """Every number a float, so ``weight_decay: 0`` and ``0.0`` hash alike (bools stay)."""
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_numbers(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _defaults(fn: Any, skip: tuple[str, ...]) -> dict[str, Any]:
+    """The keyword defaults of ``fn`` (a class: its ``__init__``), tuples as lists."""
+    target = fn.__init__ if inspect.isclass(fn) else fn
+    out = {}
+    for name, p in inspect.signature(target).parameters.items():
+        if name in skip or name == "self" or p.default is inspect.Parameter.empty:
+            continue
+        out[name] = list(p.default) if isinstance(p.default, tuple) else p.default
+    return out
 
 
 class FinishedRuns:
