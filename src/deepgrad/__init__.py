@@ -200,6 +200,7 @@ from deepgrad.ops.sorting import (  # noqa: E402
 from deepgrad.random import Generator, seed  # noqa: E402
 from deepgrad.size import Size  # noqa: E402
 from deepgrad.tensor import as_tensor  # noqa: E402
+from deepgrad.tensor_str import get_printoptions, printoptions, set_printoptions  # noqa: E402
 from deepgrad.threads import get_num_threads, set_num_threads  # noqa: E402
 
 

@@ -25,6 +25,7 @@ from deepgrad import autograd, backend
 from deepgrad.autograd import VersionCounter, allocator
 from deepgrad.size import Size
 from deepgrad.tensor_methods import TensorMethods
+from deepgrad.tensor_str import tensor_str
 
 allocator.tune()
 
@@ -261,17 +262,10 @@ class Tensor(TensorMethods):
         return tensor_html(self)
 
     def __repr__(self) -> str:
-        body = np.array2string(backend.to_numpy(self._array), separator=", ", precision=4,
-                               prefix="tensor(")
-        extras = []
-        if self.dtype != backend.default_float_dtype() and self.dtype != backend.int64 \
-                and self.dtype != np.bool_:
-            extras.append(f"dtype={self.dtype}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn={self.grad_fn!r}")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        return tensor_str(backend.to_numpy(self._array),
+                          default_dtype=backend.default_float_dtype(),
+                          grad_fn=self.grad_fn.name() if self.grad_fn is not None else None,
+                          requires_grad=self.requires_grad)
 
     def __format__(self, spec: str) -> str:
         if self.ndim == 0 and spec:
