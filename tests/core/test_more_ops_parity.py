@@ -63,6 +63,24 @@ def test_scatter_in_place_makes_a_one_hot() -> None:
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
+def test_a_0d_index_is_one_element_of_a_1d_tensor() -> None:
+    """torch's Transforms tutorial one-hots a label so: ``zeros(10).scatter_(0, tensor(y), 1)``."""
+    check_op(lambda a, i: a.gather(0, i), [(5,)], extra=[np.array(3)])
+    check_op(lambda a, s, i: a.scatter(0, i, s), [(5,), ()], extra=[np.array(3)])
+    check_op(lambda a, s, i: a.scatter_add(0, i, s), [(5,), ()], extra=[np.array(1)])
+    for y in (0, 7, 9):
+        ours = deepgrad.zeros(10, dtype=deepgrad.float).scatter_(0, deepgrad.tensor(y), value=1)
+        theirs = torch.zeros(10, dtype=torch.float).scatter_(0, torch.tensor(y), value=1)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    for op in ("scatter", "gather"):
+        with pytest.raises(RuntimeError, match=rf"{op}\(\): Index tensor must have the same "
+                                               r"number of dimensions"):
+            if op == "scatter":
+                deepgrad.zeros(2, 3).scatter_(0, deepgrad.tensor(1), value=1)
+            else:
+                deepgrad.zeros(2, 3).gather(0, deepgrad.tensor(1))
+
+
 def test_index_select_with_repeats() -> None:
     check_op(lambda a, i: a.index_select(1, i), [(3, 4)], extra=[np.array([3, 0, 3, 1])])
     check_op(lambda a, i: deepgrad.index_select(a, 0, i),

@@ -160,12 +160,12 @@ def test_random_transforms_follow_manual_seed() -> None:
 
 
 def test_compose_lambda_and_pipeline() -> None:
-    pipeline = T.Compose(
-        [T.ToTensor(), T.Normalize(0.5, 0.5), T.Lambda(lambda x: x.reshape(len(x), -1))]
-    )
+    pipeline = T.Compose([T.ToTensor(), T.Normalize(0.5, 0.5),
+                          T.Lambda(lambda x: x.reshape(len(x), -1), batched=True)])
     out = pipeline(HW)
     assert out.shape == (6, 80) and out.min() >= -1 and out.max() <= 1
     assert "Normalize" in repr(pipeline) and "ToTensor" in repr(pipeline)
+    assert "batched=True" in repr(pipeline)
     with pytest.raises(TypeError, match="callable"):
         T.Lambda(3)  # type: ignore[arg-type]
 
@@ -173,3 +173,33 @@ def test_compose_lambda_and_pipeline() -> None:
 def test_single_image_is_rejected_with_advice() -> None:
     with pytest.raises(ValueError, match="whole batches"):
         T.RandomHorizontalFlip()(HW[0, 0])
+
+
+def test_a_function_of_one_sample_means_what_it_means_in_torch() -> None:
+    """torchvision's transforms and users' lambdas take one sample: ``ds[i]`` gives it the
+    sample, a batch runs it on each sample; deepgrad's own (batched) ones take batches."""
+    import deepgrad
+    from deepgrad.data import mnist_sample
+    from deepgrad.utils.data import DataLoader
+
+    def one_hot(y: int) -> deepgrad.Tensor:  # the PyTorch Transforms tutorial's target_transform
+        return deepgrad.zeros(10, dtype=deepgrad.float).scatter_(0, deepgrad.tensor(y), value=1)
+
+    flat = T.Compose([T.ToTensor(), T.Lambda(lambda x: x.flatten())])
+    ds = mnist_sample(train=False, transform=flat, target_transform=T.Lambda(one_hot))
+    x, y = ds[3]
+    assert isinstance(x, deepgrad.Tensor) and x.shape == (784,)
+    np.testing.assert_array_equal(x.numpy(), ds.data[3].reshape(-1) / np.float32(255))
+    assert isinstance(y, deepgrad.Tensor)
+    assert y.numpy().tolist() == np.eye(10)[ds.targets[3]].tolist()
+    xb, yb = next(iter(DataLoader(ds, batch_size=5)))
+    assert xb.shape == (5, 784)
+    np.testing.assert_array_equal(yb.numpy(), np.eye(10, dtype=np.float32)[ds.targets[:5]])
+
+    plain = mnist_sample(train=False, transform=lambda img: img.reshape(-1) / 255.0)
+    xb, _ = next(iter(DataLoader(plain, batch_size=4)))
+    assert xb.shape == (4, 784)  # not a (4*784,) batch flattened whole
+    raw_x, raw_y = mnist_sample(train=False)[0]
+    assert isinstance(raw_x, np.ndarray) and raw_x.dtype == np.uint8 and raw_x.shape == (28, 28)
+    assert type(raw_y) is int  # as torchvision's int(target)
+    assert T.on_sample(T.RandomHorizontalFlip(p=1.0), HW[0]).tolist() == HW[0, :, ::-1].tolist()

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .transforms import on_batch, on_sample
+
 Transform = Callable[[Any], Any]
 
 
@@ -120,10 +122,6 @@ class ChainDataset(IterableDataset):
         return sum(len(d) for d in self.datasets)
 
 
-def _apply(transform: Transform | None, x: Any) -> Any:
-    return x if transform is None else transform(x)
-
-
 class ArrayDataset(Dataset):
     """Images (or features) and integer targets held as two arrays of equal length.
 
@@ -162,14 +160,23 @@ class ArrayDataset(Dataset):
     def get_batch(self, indices: np.ndarray) -> tuple[Any, Any]:
         """One fancy index of each array, then the batched transforms."""
         return (
-            _apply(self.transform, self.data[indices]),
-            _apply(self.target_transform, self.targets[indices]),
+            on_batch(self.transform, self.data[indices]),
+            on_batch(self.target_transform, self.targets[indices]),
         )
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
+        """One sample as torchvision gives it: after ``ToTensor`` (any transform that makes
+        floats) a Tensor, else the raw array (torchvision's PIL image); the label an int."""
+        from .collate import to_tensors
+
         i = check_index(index, len(self), type(self).__name__)
-        x, y = self.get_batch(np.array([i]))
-        return x[0], y[0]
+        target = self.targets[i]
+        x = on_sample(self.transform, self.data[i])
+        y = on_sample(self.target_transform,
+                      int(target) if isinstance(target, np.integer) else target)
+        if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+            x = to_tensors(x)
+        return x, y
 
     def __repr__(self) -> str:
         return (
@@ -211,9 +218,9 @@ class TensorDataset(Dataset):
         return self.tensors
 
     def _transformed(self, batch: list[Any]) -> tuple[Any, ...]:
-        batch[0] = _apply(self.transform, batch[0])
+        batch[0] = on_batch(self.transform, batch[0])
         if len(batch) > 1:
-            batch[1] = _apply(self.target_transform, batch[1])
+            batch[1] = on_batch(self.target_transform, batch[1])
         return tuple(batch)
 
     def get_batch(self, indices: np.ndarray) -> tuple[Any, ...]:

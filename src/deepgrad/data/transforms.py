@@ -1,5 +1,12 @@
 """Transforms that work on a whole batch at once (no Python loop over samples).
 
+Every class here says ``batched = True``. Any other callable given as a transform
+(``transform=lambda x: ...``, a torchvision-style class, ``Lambda(fn)``) is what
+torch users write: a function of *one* sample (one label for ``target_transform``).
+``on_batch`` runs it on each sample of a batch and stacks the results, and
+``on_sample`` on the sample a dataset's ``ds[i]`` reads, so such code means on
+deepgrad what it means on torch.
+
 Layout rule, as in torchvision (PIL image before ``ToTensor``, tensor after):
 
 * uint8 arrays are images in storage layout: (B, H, W) or (B, H, W, C);
@@ -31,7 +38,38 @@ __all__ = [
     "RandomGrayscale",
     "GaussianNoise",
     "Lambda",
+    "on_batch",
+    "on_sample",
 ]
+
+
+def _batched(transform: Any) -> bool:
+    return bool(getattr(transform, "batched", False))
+
+
+def on_batch(transform: Callable[[Any], Any] | None, batch: Any) -> Any:
+    """``transform`` applied to a batch: a batched transform takes it whole; any other
+    callable is a function of one sample, run on each and the results stacked."""
+    if transform is None:
+        return batch
+    if _batched(transform):
+        return transform(batch)
+    results = [transform(sample) for sample in batch]
+    return np.stack([np.asarray(r) for r in results]) if results else batch
+
+
+def on_sample(transform: Callable[[Any], Any] | None, sample: Any) -> Any:
+    """``transform`` applied to one sample (what ``ds[i]`` returns): a batched transform
+    sees a batch of one, any other callable the sample itself."""
+    if transform is None:
+        return sample
+    if isinstance(transform, Compose):
+        for t in transform.transforms:
+            sample = on_sample(t, sample)
+        return sample
+    if _batched(transform):
+        return transform(np.asarray(sample)[None])[0]
+    return transform(sample)
 
 
 def _spatial_axes(x: np.ndarray, who: str) -> tuple[int, int]:
@@ -55,14 +93,16 @@ def _pair(size: int | Sequence[int], who: str) -> tuple[int, int]:
 
 
 class Compose:
-    """Apply transforms in order."""
+    """Apply transforms in order (to a batch; per-sample callables on each sample)."""
+
+    batched = True
 
     def __init__(self, transforms: Sequence[Callable[[Any], Any]]) -> None:
         self.transforms = list(transforms)
 
     def __call__(self, x: Any) -> Any:
         for t in self.transforms:
-            x = t(x)
+            x = on_batch(t, x)
         return x
 
     def __repr__(self) -> str:
@@ -76,6 +116,8 @@ class ToTensor:
     Float input is taken to be a tensor already (channels-first): it is cast
     to float32, and a (B,H,W) batch gains its channel axis.
     """
+
+    batched = True
 
     def __call__(self, x: Any) -> np.ndarray:
         x = np.asarray(x)
@@ -98,6 +140,8 @@ class ToTensor:
 
 class Normalize:
     """(x - mean) / std per channel of a float (B,C,H,W) batch."""
+
+    batched = True
 
     def __init__(self, mean: float | Sequence[float], std: float | Sequence[float]) -> None:
         self.mean = np.atleast_1d(np.asarray(mean, dtype=np.float32))
@@ -132,6 +176,8 @@ class SubtractMean:
     the training split and appends this transform to every split.
     """
 
+    batched = True
+
     def __init__(self, mean: Any) -> None:
         self.mean = np.asarray(mean, dtype=np.float32)
 
@@ -154,6 +200,8 @@ class SubtractMean:
 
 class RandomHorizontalFlip:
     """Mirror each image left-right with probability ``p`` (one draw per image)."""
+
+    batched = True
 
     def __init__(self, p: float = 0.5) -> None:
         if not 0.0 <= p <= 1.0:
@@ -178,6 +226,8 @@ class RandomCrop:
     All windows are taken at once: a strided view of every possible window,
     then one fancy index with each image's offsets.
     """
+
+    batched = True
 
     def __init__(
         self, size: int | Sequence[int], padding: int | Sequence[int] = 0, fill: float = 0
@@ -233,6 +283,8 @@ class Grayscale:
     repeats the luma into three channels.
     """
 
+    batched = True
+
     def __init__(self, num_output_channels: int = 1) -> None:
         if num_output_channels not in (1, 3):
             raise ValueError(
@@ -263,6 +315,8 @@ class Grayscale:
 class RandomGrayscale:
     """Turn each RGB image gray (three equal channels) with probability ``p`` (torchvision's)."""
 
+    batched = True
+
     def __init__(self, p: float = 0.1) -> None:
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"RandomGrayscale: p must lie in [0, 1], got {p}")
@@ -288,6 +342,8 @@ class GaussianNoise:
     ``ToTensor`` output a valid image.
     """
 
+    batched = True
+
     def __init__(self, std: float, clip: tuple[float, float] | None = (0.0, 1.0)) -> None:
         if std < 0:
             raise ValueError(f"GaussianNoise: std must be >= 0, got {std}")
@@ -311,15 +367,18 @@ class GaussianNoise:
 
 
 class Lambda:
-    """Wrap a function of a batch as a transform."""
+    """Wrap a function as a transform: of one sample, as torchvision's ``Lambda``
+    (``on_batch`` loops over the batch), or with ``batched=True`` of a whole batch."""
 
-    def __init__(self, fn: Callable[[Any], Any]) -> None:
+    def __init__(self, fn: Callable[[Any], Any], batched: bool = False) -> None:
         if not callable(fn):
             raise TypeError(f"Lambda: expected a callable, got {type(fn).__name__}")
         self.fn = fn
+        self.batched = batched
 
     def __call__(self, x: Any) -> Any:
         return self.fn(x)
 
     def __repr__(self) -> str:
-        return f"Lambda({getattr(self.fn, '__name__', repr(self.fn))})"
+        name = getattr(self.fn, "__name__", repr(self.fn))
+        return f"Lambda({name}, batched=True)" if self.batched else f"Lambda({name})"

@@ -59,6 +59,8 @@ def gather(input: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) ->
     """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (torch.gather)."""
     axis = _dim("gather", dim, input.ndim)
     idx = _long_index("gather", index)
+    if idx.ndim == 0 and input.ndim == 1:  # torch takes a 0-d index as one element
+        return Gather.apply(input, axis=axis, index=idx.reshape(1)).reshape(())
     if idx.ndim != input.ndim:
         raise RuntimeError(f"gather(): Index tensor must have the same number of dimensions as "
                            f"input tensor (index {idx.ndim}-D, input {input.ndim}-D)")
@@ -113,6 +115,11 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *,  # noqa: A0
     number (torch's ``value``)."""
     axis = _dim("scatter", dim, input.ndim)
     idx = _long_index("scatter", index)
+    if idx.ndim == 0 and input.ndim == 1:  # torch takes a 0-d index as one element
+        idx = idx.reshape(1)
+    if idx.ndim != input.ndim:
+        raise RuntimeError(f"scatter(): Index tensor must have the same number of dimensions as "
+                           f"self tensor (index {idx.ndim}-D, self {input.ndim}-D)")
     if src is None:
         src = value
     if reduce not in (None, "add"):
