@@ -16,6 +16,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from deepgrad import autograd, backend
 from deepgrad.nn import functional as F
 from deepgrad.nn.module import Module
@@ -23,6 +25,7 @@ from deepgrad.nn.parameter import Parameter
 from deepgrad.ops import elementwise as E
 from deepgrad.ops import shape as S
 from deepgrad.ops.creation import zeros
+from deepgrad.ops.indexing import index_select
 from deepgrad.tensor import Tensor
 
 State = tuple[Tensor, ...]  # (h,) for RNN and GRU, (h, c) for LSTM
@@ -224,10 +227,14 @@ class RNNBase(Module):
     def _run(self, input: Tensor, hx: State | None) -> tuple[Tensor, State]:  # noqa: A002
         """Check ``input`` and ``hx`` in the caller's layout, then run all layers; returns
         the output and the final states in the caller's layout."""
+        from deepgrad.nn.utils.rnn import PackedSequence
+
         where = self._layer_name()
+        if isinstance(input, PackedSequence):
+            return self._run_packed(input, hx)
         if not isinstance(input, Tensor):
-            raise TypeError(f"{where}: expected a Tensor input, got {type(input).__name__} "
-                            f"(PackedSequence is not supported)")
+            raise TypeError(f"{where}: expected a Tensor or a PackedSequence input, got "
+                            f"{type(input).__name__}")
         if input.ndim not in (2, 3):
             raise RNNShapeError(f"{where}: expected input to be 2-D (seq_len, features) or "
                                 f"3-D, got {input.ndim}-D input of shape {tuple(input.shape)}")
@@ -251,12 +258,24 @@ class RNNBase(Module):
         if steps == 0:
             raise RNNShapeError(f"{where}: expected a sequence of at least one step, got "
                                 f"input of shape {tuple(input.shape)}")
+        out, finals = self._layers(x, self._initial_states(hx, batch, batched, input.dtype))
+        if not batched:
+            return S.squeeze(out, 1), tuple(S.squeeze(f, 1) for f in finals)
+        if self.batch_first:
+            out = S.transpose(out, 0, 1)
+        return out, finals
+
+    def _initial_states(self, hx: State | None, batch: int, batched: bool,
+                        dtype: Any) -> State:
+        """``hx`` checked against ``(layers, batch, size)`` (zeros when None), each state
+        ``(layers, batch, size)`` for the time-major loop."""
+        where = self._layer_name()
         layers = self.num_layers * (2 if self.bidirectional else 1)
         names = ("h0", "c0") if self.mode == "LSTM" else ("h0",)
         states: list[Tensor] = []
         for k, size in enumerate(self._state_sizes()):
             if hx is None:
-                states.append(zeros(layers, batch, size, dtype=input.dtype))
+                states.append(zeros(layers, batch, size, dtype=dtype))
                 continue
             expected = (layers, batch, size) if batched else (layers, size)
             if tuple(hx[k].shape) != expected:
@@ -266,16 +285,46 @@ class RNNBase(Module):
                     meaning = meaning.replace("batch, ", "") + "; the input is unbatched"
                 raise _shape_error(where, names[k], expected, meaning, hx[k])
             states.append(hx[k] if batched else S.unsqueeze(hx[k], 1))
-        out, finals = self._layers(x, tuple(states))
-        if not batched:
-            return S.squeeze(out, 1), tuple(S.squeeze(f, 1) for f in finals)
-        if self.batch_first:
-            out = S.transpose(out, 0, 1)
-        return out, finals
+        return tuple(states)
 
-    def _layers(self, x: Tensor, hx: State) -> tuple[Tensor, State]:
+    def _run_packed(self, packed: Any, hx: State | None) -> tuple[Any, State]:
+        """A PackedSequence: the padded, sorted batch runs with each sequence's state held
+        after its last step; the output is packed again, the final states in the caller's
+        batch order (``hx`` is given in that order too), as torch."""
+        from deepgrad.nn.utils.rnn import PackedSequence, _sorted_lengths, _valid
+
+        where = self._layer_name()
+        data = packed.data
+        if data.ndim != 2 or data.shape[-1] != self.input_size:
+            raise RNNShapeError(f"{where}: expected PackedSequence data of shape (steps, "
+                                f"input_size={self.input_size}), got {tuple(data.shape)}")
+        weight = getattr(self, self._flat_weights_names[0])
+        if data.dtype != weight.dtype:
+            raise ValueError(f"{where}: input dtype ({data.dtype}) does not match weight "
+                             f"dtype ({weight.dtype})")
+        batch_sizes = backend.to_numpy(packed.batch_sizes._array)
+        steps, batch = len(batch_sizes), int(batch_sizes[0])
+        valid = _valid(_sorted_lengths(batch_sizes), steps)             # (T, B), sorted order
+        rows = np.full(steps * batch, data.shape[0], dtype=np.int64)  # padding: a zero row
+        rows[np.flatnonzero(valid)] = np.arange(data.shape[0])
+        source = S.cat([data, zeros(1, data.shape[1], dtype=data.dtype)], 0)
+        x = S.reshape(S.getitem(source, rows), (steps, batch, data.shape[1]))
+        if hx is not None and packed.sorted_indices is not None:
+            hx = tuple(index_select(h, 1, packed.sorted_indices) for h in hx)
+        states = self._initial_states(hx, batch, True, data.dtype)
+        running = Tensor(valid[:, :, None], _copy=False)
+        out, finals = self._layers(x, states, running)
+        out = S.getitem(S.reshape(out, (steps * batch, out.shape[-1])), np.flatnonzero(valid))
+        if packed.unsorted_indices is not None:
+            finals = tuple(index_select(f, 1, packed.unsorted_indices) for f in finals)
+        return PackedSequence(out, packed.batch_sizes, packed.sorted_indices,
+                              packed.unsorted_indices), finals
+
+    def _layers(self, x: Tensor, hx: State, running: Tensor | None = None) -> tuple[Tensor, State]:
         """Time-major ``x`` (T, B, F) and states (L*D, B, *) -> output (T, B, D*H) and
-        final states stacked as torch orders them (layer-major, forward before reverse)."""
+        final states stacked as torch orders them (layer-major, forward before reverse).
+        ``running`` (T, B, 1), for packed input: where it is False a sequence has ended
+        (or, in reverse, not begun), and its state is carried through unchanged."""
         step = _STEPS[self.mode]
         directions = 2 if self.bidirectional else 1
         finals: list[State] = []
@@ -290,7 +339,11 @@ class RNNBase(Module):
                 seq = list(steps)  # overwritten below with each step's h
                 order = range(len(steps) - 1, -1, -1) if direction == 1 else range(len(steps))
                 for t in order:
-                    state = step(steps[t], state, w_hh, b_hh, w_hr)
+                    new = step(steps[t], state, w_hh, b_hh, w_hr)
+                    if running is not None:
+                        new = tuple(E.where(running[t], n, old) for n, old in zip(new, state,
+                                                                                   strict=True))
+                    state = new
                     seq[t] = state[0]
                 outputs.append(S.stack(seq, 0))
                 finals.append(state)
