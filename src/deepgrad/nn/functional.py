@@ -48,6 +48,7 @@ from deepgrad.ops.composite import (
     threshold_,
 )
 from deepgrad.ops.conv import conv2d
+from deepgrad.ops.conv_variants import conv1d, conv_transpose1d, conv_transpose2d
 from deepgrad.ops.dropout import dropout, dropout2d
 from deepgrad.ops.embedding import embedding
 from deepgrad.ops.linalg import linear
@@ -82,7 +83,10 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "celu",
     "celu_",
+    "conv1d",
     "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
     "cosine_similarity",
     "cross_entropy",
     "dropout",

@@ -394,16 +394,62 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # no
     return split(input, step, dim)
 
 
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:  # noqa: A002
-    """torch's ``F.pad``: ``pad`` lists (left, right) pairs from the last dimension backwards."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",  # noqa: A002
+        value: float | None = None) -> Tensor:
+    """torch's ``F.pad``: ``pad`` lists (left, right) pairs from the last dimension backwards.
+
+    ``constant`` fills with ``value`` (a negative width crops); ``reflect`` mirrors without
+    repeating the edge, ``replicate`` repeats it, ``circular`` wraps around. The last three
+    are one ``index_select`` per padded dimension, so their gradient adds each padded
+    position back to the value it copies."""
+    if mode not in PAD_MODES:
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported; choose one of "
+                                  f"{', '.join(PAD_MODES)}")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: padding length {len(pad)} must be even and at most "
                          f"2 * ndim ({2 * input.ndim}) for input shape {input.shape}")
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
-    if any(lo < 0 or hi < 0 for lo, hi in widths):
-        raise NotImplementedError("pad: negative padding (cropping) is not supported")
-    return Pad.apply(input, widths=tuple(widths), value=value)
+    if mode != "constant":
+        if value:
+            raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument")
+        return _pad_by_index(input, widths, mode)
+    if any(lo < 0 or hi < 0 for lo, hi in widths):  # crop first, then pad what is left
+        crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in
+                     zip(widths, input.shape, strict=True))
+        input = getitem(input, crop)  # noqa: A001
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+    if not any(lo or hi for lo, hi in widths):
+        return input
+    return Pad.apply(input, widths=tuple(widths), value=0.0 if value is None else value)
+
+
+def _pad_by_index(input: Tensor, widths: list[tuple[int, int]], mode: str) -> Tensor:  # noqa: A002
+    from deepgrad.ops.indexing import index_select
+
+    out = input
+    for dim, ((lo, hi), n) in enumerate(zip(widths, input.shape, strict=True)):
+        if not (lo or hi):
+            continue
+        if min(lo, hi) < 0:
+            raise ValueError(f"pad: negative padding is only supported in 'constant' mode, "
+                             f"got {(lo, hi)} for dimension {dim} in mode {mode!r}")
+        limit = n - 1 if mode == "reflect" else n
+        if mode != "replicate" and max(lo, hi) > limit:
+            raise RuntimeError(f"pad: padding size should be less than the corresponding input "
+                               f"dimension in mode {mode!r}, but got padding ({lo}, {hi}) at "
+                               f"dimension {dim} of input {tuple(input.shape)}")
+        positions = np.arange(-lo, n + hi)
+        if mode == "reflect":
+            index = np.abs(positions)
+            index = np.where(index > n - 1, 2 * (n - 1) - index, index)
+        elif mode == "replicate":
+            index = np.clip(positions, 0, n - 1)
+        else:
+            index = positions % n
+        out = index_select(out, dim, index)
+    return out

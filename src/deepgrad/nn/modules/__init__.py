@@ -32,7 +32,7 @@ from deepgrad.nn.modules.activation import (
 )
 from deepgrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from deepgrad.nn.modules.container import ModuleDict, ModuleList, Sequential
-from deepgrad.nn.modules.conv import Conv2d
+from deepgrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from deepgrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from deepgrad.nn.modules.dropout import Dropout, Dropout2d
 from deepgrad.nn.modules.flatten import Flatten, Unflatten
@@ -63,7 +63,10 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "CELU",
+    "Conv1d",
     "Conv2d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
     "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
