@@ -49,7 +49,7 @@ from deepgrad.ops.composite import (
 )
 from deepgrad.ops.conv import conv2d
 from deepgrad.ops.conv_variants import conv1d, conv_transpose1d, conv_transpose2d
-from deepgrad.ops.dropout import dropout, dropout2d
+from deepgrad.ops.dropout import dropout, dropout1d, dropout2d
 from deepgrad.ops.embedding import embedding
 from deepgrad.ops.linalg import linear
 from deepgrad.ops.loss import (
@@ -65,18 +65,33 @@ from deepgrad.ops.loss import (
     smooth_l1_loss,
     softmax,
 )
-from deepgrad.ops.norm import batch_norm, layer_norm
+from deepgrad.ops.norm import batch_norm, group_norm, instance_norm, layer_norm
 from deepgrad.ops.pool import (
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
     avg_pool2d,
     max_pool2d,
 )
+from deepgrad.ops.resample import (
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    avg_pool1d,
+    interpolate,
+    max_pool1d,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 from deepgrad.ops.shape import flatten, pad
 
 __all__ = [
+    "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
@@ -90,6 +105,7 @@ __all__ = [
     "cosine_similarity",
     "cross_entropy",
     "dropout",
+    "dropout1d",
     "dropout2d",
     "elu",
     "elu_",
@@ -97,12 +113,15 @@ __all__ = [
     "flatten",
     "gelu",
     "glu",
+    "group_norm",
     "hardshrink",
     "hardsigmoid",
     "hardswish",
     "hardtanh",
     "hardtanh_",
     "huber_loss",
+    "instance_norm",
+    "interpolate",
     "kl_div",
     "l1_loss",
     "layer_norm",
@@ -111,6 +130,7 @@ __all__ = [
     "linear",
     "log_softmax",
     "logsigmoid",
+    "max_pool1d",
     "max_pool2d",
     "mish",
     "mse_loss",
@@ -119,6 +139,8 @@ __all__ = [
     "one_hot",
     "pad",
     "pairwise_distance",
+    "pixel_shuffle",
+    "pixel_unshuffle",
     "prelu",
     "relu",
     "relu6",
@@ -139,4 +161,7 @@ __all__ = [
     "tanhshrink",
     "threshold",
     "threshold_",
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
 ]

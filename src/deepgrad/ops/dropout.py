@@ -89,3 +89,15 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
     else:
         mask_shape = shape[:1] + (1,) * (len(shape) - 1)
     return _apply(input, float(p), mask_shape, inplace, "dropout2d")
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, L)`` (or unbatched ``(C, L)``) input: ``dropout2d``
+    of the input with a width-1 axis added."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D "
+                           f"input. Note that dropout1d exists to provide channel-wise dropout "
+                           f"on inputs with 1 spatial dimension, a channel dimension, and an "
+                           f"optional batch dimension (i.e. 2D or 3D inputs).")
+    return dropout2d(input.unsqueeze(-1), p, training).squeeze(-1)

@@ -200,3 +200,68 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,  # noqa: A0
         if t is not None and t.shape != shape:
             raise RuntimeError(f"layer_norm: {name} has shape {t.shape}, expected {shape}")
     return LayerNorm.apply(x, weight, bias, k=k, eps=eps)
+
+
+def _per_channel(t: Tensor, ndim: int) -> Tensor:
+    """A (C,) tensor shaped to broadcast over (N, C, *spatial)."""
+    return t.reshape(-1, *([1] * (ndim - 2)))
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # noqa: A002
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """torch's ``F.group_norm``: each sample's channels in ``num_groups`` groups, each group
+    normalised over its channels and positions (a layer norm of the group), then the
+    per-channel ``weight`` and ``bias``."""
+    x = _float_tensor("group_norm", input)
+    if x.ndim < 2:
+        raise RuntimeError(f"group_norm: expected input of shape (N, C, *), got {x.shape}")
+    n, c = x.shape[0], x.shape[1]
+    if num_groups < 1 or c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(x.shape)} and "
+                           f"num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (c,):
+            raise RuntimeError(f"group_norm: {name} has shape {t.shape}, expected ({c},)")
+    groups = x.reshape(n, num_groups, -1)
+    out = layer_norm(groups, groups.shape[-1], eps=eps).reshape(*x.shape)
+    if weight is not None:
+        out = out * _per_channel(weight, x.ndim)
+    if bias is not None:
+        out = out + _per_channel(bias, x.ndim)
+    return out
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A002
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """torch's ``F.instance_norm``: each channel of each sample normalised over its
+    positions. With running statistics and ``use_input_stats`` they are updated in place
+    (the batch mean of the instances' means and unbiased variances); without
+    ``use_input_stats`` the running statistics normalise instead."""
+    x = _float_tensor("instance_norm", input)
+    if x.ndim < 3:
+        raise ValueError(f"instance_norm: expected input of shape (N, C, *spatial), got "
+                         f"{x.shape}")
+    c = x.shape[1]
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: use_input_stats=False needs running_mean and "
+                             "running_var")
+        scale = (running_var + eps) ** -0.5
+        out = (x - _per_channel(running_mean, x.ndim)) * _per_channel(scale, x.ndim)
+        if weight is not None:
+            out = out * _per_channel(weight, x.ndim)
+        return out + _per_channel(bias, x.ndim) if bias is not None else out
+    if running_mean is not None and running_var is not None:
+        flat = x._array.reshape(x.shape[0], c, -1)
+        if flat.shape[-1] <= 1:
+            raise ValueError(f"instance_norm: expected more than 1 spatial element when "
+                             f"training, got input of shape {x.shape}")
+        rm, rv = running_mean._array, running_var._array
+        rm *= 1 - momentum
+        rm += momentum * flat.mean(axis=(0, 2)).astype(rm.dtype)
+        rv *= 1 - momentum
+        rv += momentum * flat.var(axis=2, ddof=1).mean(axis=0).astype(rv.dtype)
+    return group_norm(x, c, weight, bias, eps)

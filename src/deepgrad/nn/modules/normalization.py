@@ -9,7 +9,7 @@ from deepgrad import backend
 from deepgrad.nn import init
 from deepgrad.nn.module import Module
 from deepgrad.nn.parameter import Parameter
-from deepgrad.ops.norm import layer_norm
+from deepgrad.ops.norm import group_norm, instance_norm, layer_norm
 from deepgrad.tensor import Tensor
 
 
@@ -56,3 +56,98 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.use_bias}")
+
+
+class GroupNorm(Module):
+    """Normalise each sample's channels in ``num_groups`` groups, then a per-channel
+    ``weight`` (ones) and ``bias`` (zeros) when ``affine``."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
+        self.eps, self.affine, self.use_bias = eps, affine, affine and bias
+        dt = dtype or backend.default_float_dtype()
+        self.register_parameter("weight", Parameter(backend.xp.ones((num_channels,), dtype=dt))
+                                if affine else None)
+        self.register_parameter("bias", Parameter(backend.xp.zeros((num_channels,), dtype=dt))
+                                if self.use_bias else None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.use_bias}")
+
+
+class _InstanceNorm(Module):
+    """Each channel of each sample normalised over its positions; torch's defaults: no
+    affine parameters, no running statistics."""
+
+    dims = 2
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, device: Any = None,
+                 dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__()
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.use_bias = affine and bias
+        dt = dtype or backend.default_float_dtype()
+        self.register_parameter("weight", Parameter(backend.xp.ones((num_features,), dtype=dt))
+                                if affine else None)
+        self.register_parameter("bias", Parameter(backend.xp.zeros((num_features,), dtype=dt))
+                                if self.use_bias else None)
+        if track_running_stats:  # torch keeps num_batches_tracked at 0 for instance norm
+            xp = backend.xp
+            self.register_buffer("running_mean", Tensor(xp.zeros(num_features, dtype=dt),
+                                                        _copy=False))
+            self.register_buffer("running_var", Tensor(xp.ones(num_features, dtype=dt),
+                                                       _copy=False))
+            self.register_buffer("num_batches_tracked",
+                                 Tensor(xp.zeros((), dtype=backend.int64), _copy=False))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        n = self.dims
+        if input.ndim not in (n + 1, n + 2):
+            raise ValueError(f"{type(self).__name__}: expected {n + 1}-D or {n + 2}-D input, "
+                             f"got {input.ndim}-D input of shape {tuple(input.shape)}")
+        unbatched = input.ndim == n + 1
+        x = input.unsqueeze(0) if unbatched else input
+        if x.shape[1] != self.num_features and self.affine:
+            raise ValueError(f"{type(self).__name__}: expected input's size at dim 1 to match "
+                             f"num_features ({self.num_features}), but got: {x.shape[1]}.")
+        use_input_stats = self.training or not self.track_running_stats
+        out = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            use_input_stats, self.momentum, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.use_bias}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm of (N, C, L) or (C, L)."""
+
+    dims = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm of (N, C, H, W) or (C, H, W) (style transfer's normalisation)."""
