@@ -17,6 +17,7 @@ import deepgrad.optim as optim
 from deepgrad import lab
 from deepgrad.atomic import atomic_write_bytes
 from deepgrad.data import ArrayDataset
+from deepgrad.data import transforms as T
 from deepgrad.data.datasets.toy import make_moons
 from deepgrad.lab.runs import create_run_dir, read_jsonl, write_json
 
@@ -128,8 +129,9 @@ def _images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _to_float(batch: np.ndarray) -> np.ndarray:
-    return (batch[:, None].astype(np.float32) / 255.0)
+@T.Lambda  # a function of one sample (8, 8), as a torch transform
+def _to_float(image: np.ndarray) -> np.ndarray:
+    return image[None].astype(np.float32) / 255.0
 
 
 def test_image_classifier_writes_gallery_filters_and_class_names(tmp_path: Path) -> None:

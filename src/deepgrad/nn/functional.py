@@ -18,6 +18,7 @@ from deepgrad.ops.activation import (
     softplus,
     tanh,
 )
+from deepgrad.ops.attention import scaled_dot_product_attention
 from deepgrad.ops.composite import (
     celu,
     celu_,
@@ -147,6 +148,7 @@ __all__ = [
     "relu_",
     "rrelu",
     "rrelu_",
+    "scaled_dot_product_attention",
     "selu",
     "selu_",
     "sigmoid",
