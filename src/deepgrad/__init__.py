@@ -93,6 +93,7 @@ from deepgrad.ops.elementwise import (  # noqa: E402  # noqa: E402
     trunc,
     where,
 )
+from deepgrad.ops.functions import *  # noqa: E402, F403 - torch's composite functions
 from deepgrad.ops.histogram import histc, histogram  # noqa: E402
 from deepgrad.ops.indexing import (  # noqa: E402
     argwhere,
