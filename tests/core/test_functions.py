@@ -196,3 +196,40 @@ GRADIENTS: dict[str, tuple[Any, list[Any]]] = {
 def test_gradients_match_torch(name: str) -> None:
     fn, shapes = GRADIENTS[name]
     check_op(lambda *xs: fn(deepgrad, *xs), shapes, lambda *xs: fn(torch, *xs))
+
+
+METHODS: dict[str, Any] = {
+    "method_forms": lambda t, x, y: [x.diff(), x.median(1).values, x.clamp_min(0.1),
+                                     x.addcmul(y, x, value=2), x.rot90(), x.tile((2,)),
+                                     x.cummax(0).values, x.kron(y), x.diagonal(), x.ravel(),
+                                     x.logaddexp(y), x.nansum(), x.quantile(0.5, dim=1),
+                                     x.repeat_interleave(2, dim=0), x.index_fill(1, t.tensor(
+                                         [0]), 3.0), x.fmod(0.3), x.sgn(), x.absolute()],
+    "in_place_forms": lambda t, x, y: [x.clone().clamp_min_(0.1), x.clone().clamp_max_(0.2),
+                                       x.clone().index_add_(0, t.tensor([1, 0]), y[:2]),
+                                       x.clone().nan_to_num_(), x.clone().abs().logit_(1e-3),
+                                       x.clone().fmod_(0.3), x.clone().deg2rad_(),
+                                       x.clone().negative_(), x.clone().sgn_(),
+                                       x.clone().addr_(x[:, 0], y[0], beta=0.5),
+                                       x.clone().index_copy_(1, t.tensor([2]), y[:, :1])],
+}
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_method_forms_as_torch(name: str) -> None:
+    def run(t: Any) -> Any:
+        return METHODS[name](t, t.tensor(A), t.tensor(B))
+    _assert_same(_plain(run(deepgrad)), _plain(run(torch)), name)
+
+
+def test_in_place_form_keeps_the_graph_as_torch() -> None:
+    grads = []
+    for t in (deepgrad, torch):
+        x = t.tensor(A, requires_grad=True)
+        y = x * 2
+        y.clamp_min_(0.0).index_add_(0, t.tensor([1]), x[:1])
+        y.sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1])
+    with pytest.raises(RuntimeError, match="leaf"):
+        deepgrad.tensor(A, requires_grad=True).clamp_min_(0.0)

@@ -234,7 +234,49 @@ def _T(self: Any) -> Any:  # noqa: N802 - torch's name
 
 
 def attach(cls: type) -> None:
-    for name, fn in {**METHODS, **inplace.INPLACE_METHODS}.items():
+    for name, fn in {**METHODS, **inplace.INPLACE_METHODS, **_function_methods()}.items():
         setattr(cls, name, fn)
     cls.T = property(_T)  # type: ignore[attr-defined]
     cls.mT = property(lambda self: shape.transpose(self, -2, -1))  # type: ignore[attr-defined]
+
+
+def _function_methods() -> dict[str, Any]:
+    """``x.diff()``, ``x.median()``, ``x.addcmul_()``...: torch's method forms of the
+    composite functions (``ops/functions.py``), the tensor as the first argument; the
+    ``_`` forms write the result back into the tensor (``inplace.apply_inplace``), with the
+    out-of-place function's signature."""
+    import inspect
+
+    from deepgrad.ops import functions
+
+    out: dict[str, Any] = {name: getattr(functions, name) for name in FUNCTION_METHODS}
+    for name in FUNCTION_METHODS_INPLACE:
+        fn = getattr(functions, name)
+
+        def method(self: Any, *args: Any, _fn: Any = fn, _name: str = name + "_",
+                   **kwargs: Any) -> Any:
+            return inplace.apply_inplace(self, _name, lambda t: _fn(t, *args, **kwargs))
+
+        method.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
+        method.__name__ = method.__qualname__ = name + "_"
+        out[name + "_"] = method
+    return out
+
+
+FUNCTION_METHODS = (
+    "absolute", "multiply", "divide", "subtract", "negative", "true_divide", "positive",
+    "swapdims", "moveaxis", "clamp_min", "clamp_max", "sgn", "broadcast_to", "tile", "ravel",
+    "rot90", "tensor_split", "hsplit", "vsplit", "dsplit", "take", "repeat_interleave",
+    "diff", "dist", "addcmul", "addcdiv", "baddbmm", "addbmm", "addmv", "addr", "diagonal",
+    "diag_embed", "diagflat", "nan_to_num", "nansum", "nanmean", "median", "quantile",
+    "nanquantile", "logit", "logaddexp", "logaddexp2", "xlogy", "heaviside", "fmod", "fmax",
+    "fmin", "deg2rad", "rad2deg", "sinc", "signbit", "erfc", "isneginf", "isposinf", "isreal",
+    "is_nonzero", "gcd", "lcm", "ldexp", "cummax", "cummin", "cross", "inner", "kron", "det",
+    "inverse", "logdet", "slogdet", "svd", "matrix_power", "msort", "cov", "corrcoef",
+    "index_add", "index_copy", "index_fill", "bincount",
+)
+FUNCTION_METHODS_INPLACE = (
+    "clamp_min", "clamp_max", "index_add", "index_copy", "nan_to_num", "logit", "fmod",
+    "xlogy", "deg2rad", "rad2deg", "sinc", "erfc", "negative", "absolute", "true_divide",
+    "sgn", "baddbmm", "addbmm", "addmv", "addr", "heaviside", "lcm", "gcd", "ldexp",
+)
