@@ -128,3 +128,40 @@ def test_transposed_output_size_and_errors() -> None:
         nn.ConvTranspose2d(2, 2, 3, padding_mode="reflect")
     with pytest.raises(RuntimeError, match=r"expected input of shape \(N, 2, L\)"):
         nn.Conv1d(2, 3, 3)(deepgrad.zeros(1, 4, 5))
+
+
+FOLDS = [{"kernel_size": 3}, {"kernel_size": (2, 3), "stride": 2, "padding": 1},
+         {"kernel_size": 2, "dilation": 2, "stride": (1, 2)},
+         {"kernel_size": 3, "padding": 2, "stride": 3}]
+
+
+@pytest.mark.parametrize("kwargs", FOLDS, ids=str)
+def test_unfold_and_fold(kwargs: dict[str, Any]) -> None:
+    """im2col and col2im, as the lectures write them with F.unfold / F.fold."""
+    check_op(lambda x: F.unfold(x, **kwargs), [(2, 3, 7, 6)],
+             lambda x: TF.unfold(x, **kwargs))
+    blocks = TF.unfold(torch.zeros(2, 3, 7, 6), **kwargs).shape
+    check_op(lambda c: F.fold(c, (7, 6), **kwargs), [tuple(blocks)],
+             lambda c: TF.fold(c, (7, 6), **kwargs))
+    ours, theirs = nn.Unfold(**kwargs), torch.nn.Unfold(**kwargs)
+    assert repr(ours) == repr(theirs)
+    assert repr(nn.Fold((7, 6), **kwargs)) == repr(torch.nn.Fold((7, 6), **kwargs))
+
+
+def test_fold_checks_the_block_count() -> None:
+    with pytest.raises(RuntimeError, match="calculated number of sliding blocks 5 \\* 4 = 20"):
+        F.fold(deepgrad.zeros(1, 27, 19), (7, 6), 3)
+    with pytest.raises(RuntimeError, match="divisible by the product of kernel_size"):
+        F.fold(deepgrad.zeros(1, 26, 20), (7, 6), 3)
+
+
+def test_rms_norm() -> None:
+    check_op(lambda x, w: F.rms_norm(x, (4,), w), [(3, 5, 4), (4,)],
+             lambda x, w: TF.rms_norm(x, (4,), w))
+    check_op(lambda x: F.rms_norm(x, (5, 4), eps=1e-3), [(3, 5, 4)],
+             lambda x: TF.rms_norm(x, (5, 4), eps=1e-3))
+    ours, theirs = nn.RMSNorm(4), torch.nn.RMSNorm(4)
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+    x = np.random.default_rng(1).standard_normal((2, 4)).astype(np.float32)
+    np.testing.assert_allclose(ours(deepgrad.tensor(x)).detach().numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5)

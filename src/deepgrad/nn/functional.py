@@ -49,7 +49,7 @@ from deepgrad.ops.composite import (
     threshold_,
 )
 from deepgrad.ops.conv import conv2d
-from deepgrad.ops.conv_variants import conv1d, conv_transpose1d, conv_transpose2d
+from deepgrad.ops.conv_variants import conv1d, conv_transpose1d, conv_transpose2d, fold, unfold
 from deepgrad.ops.dropout import dropout, dropout1d, dropout2d
 from deepgrad.ops.embedding import embedding
 from deepgrad.ops.linalg import linear
@@ -66,7 +66,7 @@ from deepgrad.ops.loss import (
     smooth_l1_loss,
     softmax,
 )
-from deepgrad.ops.norm import batch_norm, group_norm, instance_norm, layer_norm
+from deepgrad.ops.norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
 from deepgrad.ops.pool import (
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
@@ -112,6 +112,7 @@ __all__ = [
     "elu_",
     "embedding",
     "flatten",
+    "fold",
     "gelu",
     "glu",
     "group_norm",
@@ -146,6 +147,7 @@ __all__ = [
     "relu",
     "relu6",
     "relu_",
+    "rms_norm",
     "rrelu",
     "rrelu_",
     "scaled_dot_product_attention",
@@ -163,6 +165,7 @@ __all__ = [
     "tanhshrink",
     "threshold",
     "threshold_",
+    "unfold",
     "upsample",
     "upsample_bilinear",
     "upsample_nearest",

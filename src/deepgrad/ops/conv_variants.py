@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from deepgrad.ops import shape as S
 from deepgrad.ops.conv import conv2d, pair
 from deepgrad.ops.creation import zeros
 from deepgrad.ops.indexing import flip
 from deepgrad.tensor import Tensor
 
-__all__ = ["conv1d", "conv_transpose1d", "conv_transpose2d"]
+__all__ = ["conv1d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
 
 
 def _single(op: str, name: str, value: Any, minimum: int = 1) -> int:
@@ -119,3 +121,60 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                            (0, _single(op, "output_padding", output_padding, 0)), groups,
                            (1, _single(op, "dilation", dilation)))
     return S.squeeze(out, -2)
+
+
+def _one_hot_kernel(channels: int, kernel: tuple[int, int], dtype: Any) -> Tensor:
+    """(C*kh*kw, C, kh, kw): output channel ``c*kh*kw + i*kw + j`` reads input channel
+    ``c`` at kernel offset ``(i, j)`` -- a convolution with it is im2col."""
+    kh, kw = kernel
+    size = channels * kh * kw
+    return Tensor(np.eye(size, dtype=dtype).reshape(size, channels, kh, kw), _copy=False)
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,  # noqa: A002
+           stride: Any = 1) -> Tensor:
+    """torch's ``F.unfold`` (im2col): (N, C, H, W) -> (N, C*kh*kw, L), each column one
+    sliding block, channel-major as torch orders it; a convolution with one-hot kernels."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"unfold: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                           f"shape {tuple(input.shape)}")
+    x = S.unsqueeze(input, 0) if input.ndim == 3 else input
+    kernel = pair("unfold", "kernel_size", kernel_size)
+    cols = conv2d(x, _one_hot_kernel(x.shape[1], kernel, x.dtype), None, stride, padding,
+                  dilation)
+    out = S.reshape(cols, (cols.shape[0], cols.shape[1], -1))
+    return S.squeeze(out, 0) if input.ndim == 3 else out
+
+
+def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1,  # noqa: A002
+         padding: Any = 0, stride: Any = 1) -> Tensor:
+    """torch's ``F.fold`` (col2im), the adjoint of ``unfold``: (N, C*kh*kw, L) blocks summed
+    back into (N, C, H, W); a transposed convolution with the same one-hot kernels."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"fold: expected 2-D (C*kh*kw, L) or 3-D (N, C*kh*kw, L) input, "
+                           f"got shape {tuple(input.shape)}")
+    x = S.unsqueeze(input, 0) if input.ndim == 2 else input
+    kh, kw = pair("fold", "kernel_size", kernel_size)
+    (oh, ow), (dh, dw) = pair("fold", "output_size", output_size), pair("fold", "dilation",
+                                                                          dilation)
+    (ph, pw), (sh, sw) = pair("fold", "padding", padding, 0), pair("fold", "stride", stride)
+    if x.shape[1] % (kh * kw):
+        raise RuntimeError(f"fold: expected size of input's dimension 1 to be divisible by the "
+                           f"product of kernel_size, but got input.size(1)={x.shape[1]} and "
+                           f"kernel_size=({kh}, {kw})")
+    blocks_h = (oh + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    blocks_w = (ow + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    if blocks_h * blocks_w != x.shape[2]:
+        raise RuntimeError(f"fold: expected input's dimension 2 to match the calculated number "
+                           f"of sliding blocks {blocks_h} * {blocks_w} = {blocks_h * blocks_w}, "
+                           f"but got input.size(2)={x.shape[2]}")
+    channels = x.shape[1] // (kh * kw)
+    grid = S.reshape(x, (x.shape[0], x.shape[1], blocks_h, blocks_w))
+    # in padded coordinates: the blocks reach rows 0 .. reach-1 of the (out + 2 pad) image;
+    # the rest of it gets nothing (zeros), then the padding is cut off both sides
+    reach_h = (blocks_h - 1) * sh + dh * (kh - 1) + 1
+    reach_w = (blocks_w - 1) * sw + dw * (kw - 1) + 1
+    out = conv_transpose2d(grid, _one_hot_kernel(channels, (kh, kw), x.dtype), None, (sh, sw),
+                           0, 0, 1, (dh, dw))
+    out = S.pad(out, (-pw, ow + pw - reach_w, -ph, oh + ph - reach_h))
+    return S.squeeze(out, 0) if input.ndim == 2 else out

@@ -265,3 +265,20 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A0
         rv *= 1 - momentum
         rv += momentum * flat.var(axis=2, ddof=1).mean(axis=0).astype(rv.dtype)
     return group_norm(x, c, weight, bias, eps)
+
+
+def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int,  # noqa: A002
+             weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+    """torch's ``F.rms_norm``: ``x / sqrt(mean(x^2) + eps)`` over the last dims (no mean
+    subtracted), times ``weight``; ``eps`` defaults to the dtype's machine epsilon."""
+    x = _float_tensor("rms_norm", input)
+    shape = ((normalized_shape,) if isinstance(normalized_shape, int)
+             else tuple(int(s) for s in normalized_shape))
+    k = len(shape)
+    if k == 0 or x.ndim < k or x.shape[x.ndim - k:] != shape:
+        raise RuntimeError(f"rms_norm: normalized_shape {list(shape)} must match the last {k} "
+                           f"dims of the input, got input shape {x.shape}")
+    dims = tuple(range(x.ndim - k, x.ndim))
+    floor = float(np.finfo(x.dtype).eps) if eps is None else eps
+    out = x * ((x * x).mean(dims, keepdim=True) + floor) ** -0.5
+    return out * weight if weight is not None else out

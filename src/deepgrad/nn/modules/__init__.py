@@ -55,7 +55,13 @@ from deepgrad.nn.modules.loss import (
     NLLLoss,
     SmoothL1Loss,
 )
-from deepgrad.nn.modules.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
+from deepgrad.nn.modules.normalization import (
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    LayerNorm,
+    RMSNorm,
+)
 from deepgrad.nn.modules.padding import (
     CircularPad1d,
     CircularPad2d,
@@ -90,8 +96,10 @@ from deepgrad.nn.modules.transformer import (
     TransformerEncoderLayer,
 )
 from deepgrad.nn.modules.upsampling import (
+    Fold,
     PixelShuffle,
     PixelUnshuffle,
+    Unfold,
     Upsample,
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
@@ -125,6 +133,7 @@ __all__ = [
     "ELU",
     "Embedding",
     "Flatten",
+    "Fold",
     "GELU",
     "GLU",
     "GRU",
@@ -163,6 +172,7 @@ __all__ = [
     "ParameterList",
     "PixelShuffle",
     "PixelUnshuffle",
+    "RMSNorm",
     "RNN",
     "RNNCell",
     "RReLU",
@@ -193,6 +203,7 @@ __all__ = [
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "Unflatten",
+    "Unfold",
     "Upsample",
     "UpsamplingBilinear2d",
     "UpsamplingNearest2d",

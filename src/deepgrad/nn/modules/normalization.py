@@ -9,7 +9,7 @@ from deepgrad import backend
 from deepgrad.nn import init
 from deepgrad.nn.module import Module
 from deepgrad.nn.parameter import Parameter
-from deepgrad.ops.norm import group_norm, instance_norm, layer_norm
+from deepgrad.ops.norm import group_norm, instance_norm, layer_norm, rms_norm
 from deepgrad.tensor import Tensor
 
 
@@ -151,3 +151,31 @@ class InstanceNorm1d(_InstanceNorm):
 
 class InstanceNorm2d(_InstanceNorm):
     """Instance norm of (N, C, H, W) or (C, H, W) (style transfer's normalisation)."""
+
+
+class RMSNorm(Module):
+    """Root-mean-square norm over the trailing ``normalized_shape`` dims (LLaMA's), then an
+    elementwise ``weight`` (ones at init)."""
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
+                 elementwise_affine: bool = True, device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        dt = dtype or backend.default_float_dtype()
+        self.register_parameter("weight", Parameter(backend.xp.ones(self.normalized_shape,
+                                                                    dtype=dt))
+                                if elementwise_affine else None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
