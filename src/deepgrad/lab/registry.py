@@ -124,14 +124,16 @@ def loss(name: str) -> Loss:
 # which the training loop does not pass.
 OPTIMIZERS: dict[str, str] = {
     "sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "adamax": "Adamax", "nadam": "NAdam",
-    "adagrad": "Adagrad", "adadelta": "Adadelta", "rmsprop": "RMSprop",
+    "adagrad": "Adagrad", "adadelta": "Adadelta", "rmsprop": "RMSprop", "radam": "RAdam",
+    "rprop": "Rprop",
 }
 # Config name -> class in deepgrad.optim.lr_scheduler. LambdaLR is left out: it needs a
 # Python function, which a YAML file cannot hold.
 SCHEDULERS: dict[str, str] = {
     "step": "StepLR", "multistep": "MultiStepLR", "exponential": "ExponentialLR",
     "cosine": "CosineAnnealingLR", "onecycle": "OneCycleLR", "plateau": "ReduceLROnPlateau",
-    "linear": "LinearLR",
+    "linear": "LinearLR", "constant": "ConstantLR", "polynomial": "PolynomialLR",
+    "cosine_restarts": "CosineAnnealingWarmRestarts",
 }
 
 

@@ -13,8 +13,10 @@ from deepgrad.optim.adamax import Adamax
 from deepgrad.optim.lbfgs import LBFGS
 from deepgrad.optim.nadam import NAdam
 from deepgrad.optim.optimizer import Optimizer
+from deepgrad.optim.radam import RAdam
 from deepgrad.optim.rmsprop import RMSprop
+from deepgrad.optim.rprop import Rprop
 from deepgrad.optim.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax",
-           "NAdam", "LBFGS", "lr_scheduler"]
+           "NAdam", "RAdam", "Rprop", "LBFGS", "lr_scheduler"]
