@@ -188,3 +188,4 @@ def test_attention_errors_say_what_is_wrong() -> None:
         mha(x, x, x, is_causal=True)
     with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
         nn.TransformerEncoderLayer(8, 2, activation="tanh")
+

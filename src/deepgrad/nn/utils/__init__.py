@@ -1,7 +1,10 @@
-"""Training utilities: gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``) and
-sequences of different lengths (``rnn``: ``pad_sequence``, ``PackedSequence``, ...)."""
+"""Training utilities: gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``),
+parameters as one vector (``parameters_to_vector``) and sequences of different lengths
+(``rnn``: ``pad_sequence``, ``PackedSequence``, ...)."""
 
 from deepgrad.nn.utils import rnn
 from deepgrad.nn.utils.clip_grad import clip_grad_norm, clip_grad_norm_, clip_grad_value_
+from deepgrad.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
 
-__all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "rnn"]
+__all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
+           "rnn", "vector_to_parameters"]
