@@ -6,6 +6,8 @@ so ``import deepgrad.nn.functional as F`` reads like torch.
 
 from __future__ import annotations
 
+from typing import Any
+
 from deepgrad.ops.activation import (
     elu,
     gelu,
@@ -20,17 +22,21 @@ from deepgrad.ops.activation import (
 )
 from deepgrad.ops.attention import scaled_dot_product_attention
 from deepgrad.ops.composite import (
+    alpha_dropout,
+    bilinear,
     celu,
     celu_,
     cosine_similarity,
     elu_,
     glu,
+    gumbel_softmax,
     hardshrink,
     hardsigmoid,
     hardswish,
     hardtanh_,
     kl_div,
     leaky_relu_,
+    local_response_norm,
     logsigmoid,
     mish,
     normalize,
@@ -91,6 +97,8 @@ from deepgrad.ops.resample import (
     avg_pool1d,
     interpolate,
     max_pool1d,
+    max_unpool1d,
+    max_unpool2d,
     pixel_shuffle,
     pixel_unshuffle,
     upsample,
@@ -99,14 +107,36 @@ from deepgrad.ops.resample import (
 )
 from deepgrad.ops.shape import flatten, pad
 
+
+def max_pool2d_with_indices(*args: Any, **kwargs: Any) -> Any:
+    """``max_pool2d(..., return_indices=True)`` under torch's other name."""
+    return max_pool2d(*args, **{**kwargs, "return_indices": True})
+
+
+def max_pool1d_with_indices(*args: Any, **kwargs: Any) -> Any:
+    return max_pool1d(*args, **{**kwargs, "return_indices": True})
+
+
+def adaptive_max_pool2d_with_indices(input: Any, output_size: Any) -> Any:  # noqa: A002
+    return adaptive_max_pool2d(input, output_size, return_indices=True)
+
+
+def adaptive_max_pool1d_with_indices(input: Any, output_size: Any) -> Any:  # noqa: A002
+    return adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
     "adaptive_max_pool1d",
+    "adaptive_max_pool1d_with_indices",
     "adaptive_max_pool2d",
+    "adaptive_max_pool2d_with_indices",
+    "alpha_dropout",
     "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
+    "bilinear",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "celu",
@@ -130,6 +160,7 @@ __all__ = [
     "gelu",
     "glu",
     "group_norm",
+    "gumbel_softmax",
     "hardshrink",
     "hardsigmoid",
     "hardswish",
@@ -145,11 +176,16 @@ __all__ = [
     "leaky_relu",
     "leaky_relu_",
     "linear",
+    "local_response_norm",
     "log_softmax",
     "logsigmoid",
     "margin_ranking_loss",
     "max_pool1d",
+    "max_pool1d_with_indices",
     "max_pool2d",
+    "max_pool2d_with_indices",
+    "max_unpool1d",
+    "max_unpool2d",
     "mish",
     "mse_loss",
     "multi_margin_loss",

@@ -23,7 +23,8 @@ from deepgrad.tensor import Tensor
 __all__ = ["relu_", "elu_", "leaky_relu_", "selu_", "hardtanh_", "celu_", "threshold_", "rrelu_",
            "silu", "mish", "logsigmoid", "softsign", "softmin", "hardsigmoid", "hardswish",
            "hardshrink", "softshrink", "tanhshrink", "threshold", "celu", "glu", "prelu",
-           "rrelu", "normalize", "cosine_similarity", "pairwise_distance", "kl_div"]
+           "rrelu", "normalize", "cosine_similarity", "pairwise_distance", "kl_div",
+           "local_response_norm", "bilinear", "gumbel_softmax", "alpha_dropout"]
 
 
 def _in_place(name: str, input: Tensor, fn: Any) -> Tensor:  # noqa: A002
@@ -257,3 +258,76 @@ def threshold_(input: Tensor, threshold_value: float, value: float) -> Tensor:  
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,  # noqa: A002
            training: bool = False) -> Tensor:
     return rrelu(input, lower, upper, training, inplace=True)
+
+
+# ----------------------------------------------------------------------------- layers' ops
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4,  # noqa: A002
+                        beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """AlexNet's normalisation across channels: ``x / (k + alpha * mean_window(x^2))^beta``,
+    the window ``size`` channels around each (zero-padded, divided by ``size``)."""
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} "
+                         "dimensions)")
+    if input.numel() == 0:
+        return input
+    squares = input * input
+    channels = input.shape[1]
+    widths = [0, 0] * (input.ndim - 2) + [size // 2, (size - 1) // 2]
+    padded = S.pad(squares, widths)
+    from deepgrad.ops.indexing import narrow
+
+    window = narrow(padded, 1, 0, channels)
+    for j in range(1, size):
+        window = window + narrow(padded, 1, j, channels)
+    return input / (window * (alpha / size) + k) ** beta
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
+             bias: Tensor | None = None) -> Tensor:
+    """``x1^T W_o x2 + b_o`` for each output ``o``: weight (out, in1, in2)."""
+    from deepgrad.ops.linalg import einsum
+
+    lead = tuple(input1.shape[:-1])
+    a = S.reshape(input1, (-1, input1.shape[-1]))
+    b = S.reshape(input2, (-1, input2.shape[-1]))
+    out = S.reshape(einsum("bi,oij,bj->bo", a, weight, b), (*lead, weight.shape[0]))
+    return out + bias if bias is not None else out
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """A differentiable sample of a categorical: ``softmax((logits + g) / tau)``, g Gumbel
+    noise; ``hard`` returns one-hot samples whose gradient is the soft sample's (straight
+    through). The noise comes from deepgrad's generator, not torch's stream."""
+    from deepgrad.ops.creation import empty_like, zeros_like
+
+    gumbels = -E.log(empty_like(logits).exponential_())
+    soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return soft
+    index = soft.argmax(dim, keepdim=True)
+    one_hot = zeros_like(logits).scatter_(dim, index, 1.0)
+    return one_hot - soft.detach() + soft
+
+
+_SELU_ALPHA_PRIME = 1.7580993408473766  # -SELU's negative saturation, alpha * scale
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa: A002
+                  inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: dropped units are set to SELU's negative saturation and
+    the result is rescaled so that a standard normal input keeps mean 0 and variance 1."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    from deepgrad.ops.creation import empty_like
+
+    a = 1.0 / ((_SELU_ALPHA_PRIME ** 2 * p + 1) * (1 - p)) ** 0.5
+    keep = empty_like(input).bernoulli_(1.0 - p)
+    out = input * keep * a + (keep - 1) * (_SELU_ALPHA_PRIME * a) + _SELU_ALPHA_PRIME * a * p
+    return _in_place("alpha_dropout", input, lambda _x: out) if inplace else out

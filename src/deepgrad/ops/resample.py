@@ -21,7 +21,7 @@ from deepgrad.tensor import Tensor
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
            "pixel_unshuffle", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d",
-           "adaptive_max_pool1d"]
+           "adaptive_max_pool1d", "max_unpool1d", "max_unpool2d"]
 
 MODES = ("nearest", "nearest-exact", "linear", "bilinear")
 
@@ -195,4 +195,41 @@ def adaptive_max_pool1d(input: Tensor, output_size: Any,  # noqa: A002
                                 return_indices)
     if return_indices:
         return S.squeeze(out[0], -2), S.squeeze(out[1], -2)
+    return S.squeeze(out, -2)
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any,  # noqa: A002
+                 stride: Any = None, padding: Any = 0, output_size: Any = None) -> Tensor:
+    """The inverse of ``max_pool2d(..., return_indices=True)``: each value written back at
+    its index in a zero (H_out, W_out) plane (SegNet's decoder)."""
+    from deepgrad.ops.conv import pair
+    from deepgrad.ops.creation import zeros
+    from deepgrad.ops.indexing import scatter
+
+    unbatched = input.ndim == 3
+    x = S.unsqueeze(input, 0) if unbatched else input
+    idx = S.unsqueeze(indices, 0) if unbatched else indices
+    kh, kw = pair("max_unpool2d", "kernel_size", kernel_size)
+    sh, sw = pair("max_unpool2d", "stride", kernel_size if stride is None else stride)
+    ph, pw = pair("max_unpool2d", "padding", padding, 0)
+    n, c, h, w = x.shape
+    if output_size is None:
+        oh, ow = (h - 1) * sh - 2 * ph + kh, (w - 1) * sw - 2 * pw + kw
+    else:
+        oh, ow = (int(s) for s in list(output_size)[-2:])
+    flat_idx = idx._array.reshape(n, c, h * w)
+    if flat_idx.size and (flat_idx.min() < 0 or flat_idx.max() >= oh * ow):
+        raise RuntimeError(f"max_unpool2d: found an invalid max index {int(flat_idx.max())} "
+                           f"(output volumes are of size {oh}x{ow})")
+    plane = zeros(n, c, oh * ow, dtype=x.dtype)
+    out = S.reshape(scatter(plane, 2, flat_idx, S.reshape(x, (n, c, h * w))), (n, c, oh, ow))
+    return S.squeeze(out, 0) if unbatched else out
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any,  # noqa: A002
+                 stride: Any = None, padding: Any = 0, output_size: Any = None) -> Tensor:
+    out = max_unpool2d(S.unsqueeze(input, -2), S.unsqueeze(indices, -2), (1, _first(kernel_size)),
+                       (1, _first(kernel_size if stride is None else stride)),
+                       (0, _first(padding)),
+                       None if output_size is None else (1, list(output_size)[-1]))
     return S.squeeze(out, -2)

@@ -40,10 +40,10 @@ from deepgrad.nn.modules.container import (
 )
 from deepgrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from deepgrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
-from deepgrad.nn.modules.dropout import Dropout, Dropout1d, Dropout2d
+from deepgrad.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d
 from deepgrad.nn.modules.flatten import Flatten, Unflatten
 from deepgrad.nn.modules.lazy import LazyConv2d, LazyLinear
-from deepgrad.nn.modules.linear import Identity, Linear
+from deepgrad.nn.modules.linear import Bilinear, Identity, Linear
 from deepgrad.nn.modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -70,6 +70,7 @@ from deepgrad.nn.modules.normalization import (
     InstanceNorm1d,
     InstanceNorm2d,
     LayerNorm,
+    LocalResponseNorm,
     RMSNorm,
 )
 from deepgrad.nn.modules.padding import (
@@ -93,6 +94,8 @@ from deepgrad.nn.modules.pooling import (
     AvgPool2d,
     MaxPool1d,
     MaxPool2d,
+    MaxUnpool1d,
+    MaxUnpool2d,
 )
 from deepgrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from deepgrad.nn.modules.sparse import Embedding
@@ -120,12 +123,14 @@ __all__ = [
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AlphaDropout",
     "AvgPool1d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Bilinear",
     "CELU",
     "CircularPad1d",
     "CircularPad2d",
@@ -169,12 +174,15 @@ __all__ = [
     "LazyLinear",
     "LeakyReLU",
     "Linear",
+    "LocalResponseNorm",
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
     "MarginRankingLoss",
     "MaxPool1d",
     "MaxPool2d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
     "Mish",
     "ModuleDict",
     "ModuleList",

@@ -40,3 +40,10 @@ class Dropout1d(Dropout):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.dropout1d(input, self.p, self.training)
+
+
+class AlphaDropout(Dropout):
+    """Dropout that keeps a SELU network self-normalising (mean 0, variance 1)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.alpha_dropout(input, self.p, self.training)

@@ -63,3 +63,32 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class Bilinear(Module):
+    """``y_o = x1^T W_o x2 + b_o``: weight (out, in1, in2), initialised as torch
+    (``U(+-1/sqrt(in1_features))``)."""
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        dt = dtype or backend.default_float_dtype()
+        self.weight = Parameter(backend.xp.empty((out_features, in1_features, in2_features),
+                                                 dtype=dt))
+        self.register_parameter("bias", Parameter(backend.xp.empty(out_features, dtype=dt))
+                                if bias else None)
+        bound = 1 / math.sqrt(in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        from deepgrad.ops.composite import bilinear
+
+        return bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
