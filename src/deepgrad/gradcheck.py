@@ -84,7 +84,7 @@ def gradcheck(
             bad = ~np.isclose(grad, numeric, atol=atol, rtol=rtol)
             if bad.any():
                 j = int(np.flatnonzero(bad)[0])
-                msg = (f"gradcheck: input {index} (shape {x.shape}): {int(bad.sum())} of "
+                msg = (f"gradcheck: input {index} (shape {tuple(x.shape)}): {int(bad.sum())} of "
                        f"{bad.size} gradient entries differ; first at flat index {j}: "
                        f"analytic {grad.reshape(-1)[j]:.8g} vs numeric "
                        f"{numeric.reshape(-1)[j]:.8g}")
@@ -104,7 +104,7 @@ def gradcheck(
                 numeric_d = (plus - minus) / (2 * eps)
                 analytic_d = float(np.sum(grad * v))
                 if not np.isclose(analytic_d, numeric_d, atol=atol, rtol=rtol):
-                    msg = (f"gradcheck: input {index} (shape {x.shape}): directional "
+                    msg = (f"gradcheck: input {index} (shape {tuple(x.shape)}): directional "
                            f"derivative analytic {analytic_d:.8g} vs numeric {numeric_d:.8g}")
                     if raise_exception:
                         raise GradcheckError(msg)

@@ -114,7 +114,7 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A0
 
     if input.shape[dim] != 3 or other.shape[dim] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3, got "
-                           f"{input.shape} and {other.shape}")
+                           f"{tuple(input.shape)} and {tuple(other.shape)}")
     a = [select(input, dim, i) for i in range(3)]
     b = [select(other, dim, i) for i in range(3)]
     parts = [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]

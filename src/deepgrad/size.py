@@ -39,9 +39,9 @@ class Size(tuple[int, ...]):
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        # f-strings (error messages above all) show the plain tuple "(2, 3)"; print() and
-        # repr() show "deepgrad.Size([2, 3])", as torch.Size does
-        return format(tuple(self).__repr__(), spec)
+        # f"{x.shape}" reads "deepgrad.Size([2, 3])", as torch's does (the Tensors tutorial
+        # prints shapes so); deepgrad's own messages write tuple(x.shape): "(2, 3)"
+        return format(repr(self), spec)
 
     @overload
     def __getitem__(self, index: SupportsIndex) -> int: ...

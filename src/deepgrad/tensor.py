@@ -318,7 +318,7 @@ class Tensor(TensorMethods):
         if self._array.size != 1:
             raise RuntimeError(
                 f"item(): a Tensor with {self._array.size} elements cannot be converted to "
-                f"Scalar (shape {self.shape})")
+                f"Scalar (shape {tuple(self.shape)})")
         return self._array.reshape(()).item()
 
     def tolist(self) -> Any:

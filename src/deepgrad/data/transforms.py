@@ -80,7 +80,7 @@ def _spatial_axes(x: np.ndarray, who: str) -> tuple[int, int]:
         return (1, 2)
     raise ValueError(
         f"{who}: expected a batch (B, H, W), (B, H, W, C) uint8 or (B, C, H, W) float, "
-        f"got shape {x.shape}; transforms take whole batches"
+        f"got shape {tuple(x.shape)}; transforms take whole batches"
     )
 
 
@@ -129,7 +129,8 @@ class ToTensor:
         elif x.ndim == 4:
             x = x.transpose(0, 3, 1, 2)
         else:
-            raise ValueError(f"ToTensor: expected a uint8 batch (B,H,W[,C]), got shape {x.shape}")
+            raise ValueError(f"ToTensor: expected a uint8 batch (B,H,W[,C]), got shape "
+                             f"{tuple(x.shape)}")
         out = np.empty(x.shape, dtype=np.float32)
         np.divide(x, np.float32(255.0), out=out)  # one pass: cast, scale, transpose
         return out
@@ -157,7 +158,7 @@ class Normalize:
         if self.mean.size not in (1, channels) or self.std.size not in (1, channels):
             raise ValueError(
                 f"Normalize: mean/std have {self.mean.size}/{self.std.size} values but the "
-                f"batch {x.shape} has {channels} channels"
+                f"batch {tuple(x.shape)} has {channels} channels"
             )
         shape = (-1, 1, 1) if x.ndim == 4 else (1, 1)
         out = np.subtract(x, self.mean.reshape(shape), dtype=np.float32)
@@ -190,12 +191,12 @@ class SubtractMean:
         except ValueError:
             fits = False
         if not fits:
-            raise ValueError(f"SubtractMean: a mean of shape {self.mean.shape} does not fit "
+            raise ValueError(f"SubtractMean: a mean of shape {tuple(self.mean.shape)} does not fit "
                              f"samples of shape {x.shape[1:]}")
         return np.subtract(x, self.mean, dtype=np.float32)
 
     def __repr__(self) -> str:
-        return f"SubtractMean(mean of shape {self.mean.shape})"
+        return f"SubtractMean(mean of shape {tuple(self.mean.shape)})"
 
 
 class RandomHorizontalFlip:
@@ -296,14 +297,14 @@ class Grayscale:
         x = np.asarray(x)
         if x.dtype == np.uint8:
             if x.ndim != 4 or x.shape[-1] != 3:
-                raise ValueError(f"Grayscale: expected uint8 (B,H,W,3), got {x.shape}")
+                raise ValueError(f"Grayscale: expected uint8 (B,H,W,3), got {tuple(x.shape)}")
             r, g, b = (x[..., c].astype(np.uint32) for c in range(3))
             luma = ((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16).astype(np.uint8)
             if self.num_output_channels == 1:
                 return luma
             return np.repeat(luma[..., None], 3, axis=-1)
         if x.ndim != 4 or x.shape[1] != 3:
-            raise ValueError(f"Grayscale: expected float (B,3,H,W), got {x.shape}")
+            raise ValueError(f"Grayscale: expected float (B,3,H,W), got {tuple(x.shape)}")
         weights = np.array(LUMA_WEIGHTS, dtype=x.dtype)
         luma = np.einsum("bchw,c->bhw", x, weights)[:, None]
         return np.repeat(luma, self.num_output_channels, axis=1)

@@ -161,8 +161,8 @@ def all_gather(tensor_list: list[Tensor], tensor: Tensor, group: ProcessGroup | 
     for r, out in enumerate(tensor_list):
         target = _array(out, "all_gather")
         if target.shape != gathered[r].shape:
-            raise ValueError(f"all_gather: tensor_list[{r}] has shape {target.shape}, "
-                             f"expected {gathered[r].shape} (the input's)")
+            raise ValueError(f"all_gather: tensor_list[{r}] has shape {tuple(target.shape)}, "
+                             f"expected {tuple(gathered[r].shape)} (the input's)")
         target[...] = gathered[r]
         _bump(out)
 

@@ -41,7 +41,7 @@ def to_labels(output: Any, threshold: float = 0.0) -> np.ndarray:
         return (flat > threshold).astype(np.int64)
     raise ValueError(
         f"to_labels: expected scores (N, C), a binary score (N,) or (N, 1), or labels (N,), "
-        f"got shape {out.shape}"
+        f"got shape {tuple(out.shape)}"
     )
 
 
@@ -50,7 +50,7 @@ def _targets(target: Any, n: int, where: str) -> np.ndarray:
     if t.ndim == 2 and t.shape[1] == 1:
         t = t.reshape(-1)
     if t.ndim != 1 or len(t) != n:
-        raise ValueError(f"{where}: expected targets of shape ({n},), got {t.shape}")
+        raise ValueError(f"{where}: expected targets of shape ({n},), got {tuple(t.shape)}")
     return t.astype(np.int64, copy=False) if t.dtype.kind == "f" else t
 
 
@@ -79,7 +79,7 @@ def top_k_accuracy(output: Any, target: Any, k: int = 5) -> float:
     """Fraction of samples whose target is among the ``k`` highest scores."""
     scores = _array(output)
     if scores.ndim != 2:
-        raise ValueError(f"top_k_accuracy: expected scores (N, C), got shape {scores.shape}")
+        raise ValueError(f"top_k_accuracy: expected scores (N, C), got shape {tuple(scores.shape)}")
     t = _targets(target, len(scores), "top_k_accuracy")
     k = min(int(k), scores.shape[1])
     if k < 1:
@@ -165,7 +165,8 @@ def _pair(output: Any, target: Any, where: str) -> tuple[np.ndarray, np.ndarray]
         if out.size == t.size:
             t = t.reshape(out.shape)
         else:
-            raise ValueError(f"{where}: output shape {out.shape} does not match target {t.shape}")
+            raise ValueError(f"{where}: output shape {tuple(out.shape)} does not match target "
+                             f"{tuple(t.shape)}")
     return out.astype(np.float64, copy=False), t.astype(np.float64, copy=False)
 
 

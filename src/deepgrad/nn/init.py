@@ -72,7 +72,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     a Linear weight is (out, in), a Conv2d weight (out, in/groups, kh, kw))."""
     if tensor.ndim < 2:
         raise ValueError(f"init: fan in and fan out can not be computed for a tensor with "
-                         f"fewer than 2 dimensions (got shape {tensor.shape})")
+                         f"fewer than 2 dimensions (got shape {tuple(tensor.shape)})")
     receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
@@ -187,7 +187,7 @@ def eye_(tensor: Tensor) -> Tensor:
     """The identity matrix, for a 2-D tensor."""
     _check_tensor("eye_", tensor)
     if tensor.ndim != 2:
-        raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tensor.shape}")
+        raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tuple(tensor.shape)}")
     return _fill(tensor, np.eye(tensor.shape[0], tensor.shape[1]))
 
 
@@ -238,7 +238,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Ten
     _check_tensor("orthogonal_", tensor)
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, "
-                         f"got shape {tensor.shape}")
+                         f"got shape {tuple(tensor.shape)}")
     if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]

@@ -109,7 +109,7 @@ def png_data_uri(image: np.ndarray) -> str:
     arr = np.nan_to_num(np.asarray(image, dtype=np.float64))
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] != 3):
         raise ValueError(f"png_data_uri: expected an (H, W) or (H, W, 3) array, "
-                         f"got shape {arr.shape}")
+                         f"got shape {tuple(arr.shape)}")
     lo, hi = float(arr.min()), float(arr.max())
     scaled = np.zeros(arr.shape, np.uint8) if hi == lo else \
         np.round(255 * (arr - lo) / (hi - lo)).astype(np.uint8)

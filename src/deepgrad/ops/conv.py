@@ -472,7 +472,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A
                         f"{type(input).__name__} and {type(weight).__name__}")
     if weight.ndim != 4:
         raise RuntimeError(f"conv2d: weight must be 4-D (out_channels, in_channels/groups, kh, "
-                           f"kw), got shape {weight.shape}")
+                           f"kw), got shape {tuple(weight.shape)}")
     if not isinstance(groups, (int, np.integer)) or groups < 1:
         raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
     o, cg, kh, kw = weight.shape
@@ -483,12 +483,13 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A
                 if input.ndim == 3 else "")
         raise RuntimeError(
             f"conv2d: expected 4-D input (N, C, H, W) or 3-D unbatched (C, H, W) with "
-            f"C = in_channels = {expected_c}, got input of shape {input.shape}{hint}")
+            f"C = in_channels = {expected_c}, got input of shape {tuple(input.shape)}{hint}")
     x = unsqueeze(input, 0) if unbatched else input
     if x.shape[1] != expected_c:
         raise RuntimeError(
             f"conv2d: expected input with in_channels = {expected_c} channels (weight shape "
-            f"{weight.shape}, groups={groups}), but received input of shape {input.shape} "
+            f"{tuple(weight.shape)}, groups={groups}), but received input of shape "
+            f"{tuple(input.shape)} "
             f"with {x.shape[1]} channels")
     if o % groups:
         raise ValueError(f"conv2d: out_channels ({o}) must be divisible by groups ({groups})")
@@ -497,7 +498,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A
                         f"be the same floating point type; convert with .float()")
     if bias is not None:
         if bias.shape != (o,):
-            raise RuntimeError(f"conv2d: bias shape {bias.shape} does not match out_channels "
+            raise RuntimeError(f"conv2d: bias shape {tuple(bias.shape)} does not match "
+                               f"out_channels "
                                f"({o},)")
         if bias.dtype != weight.dtype:
             raise TypeError(f"conv2d: bias dtype {bias.dtype} differs from weight dtype "

@@ -566,7 +566,7 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:  # noqa: A002
     shape = broadcast_shape("masked_fill", tuple(m.shape), input.shape)
     if shape != input.shape:
         raise RuntimeError(f"masked_fill: the mask of shape {tuple(m.shape)} must broadcast to "
-                           f"the input shape {input.shape}")
+                           f"the input shape {tuple(input.shape)}")
     return Where.apply(m, v, input)
 
 

@@ -72,7 +72,7 @@ def _edges(x: np.ndarray, bins: Any, range: Any) -> np.ndarray:  # noqa: A002
         edges = np.asarray(bins.detach().numpy())
         if edges.ndim != 1 or edges.size < 2:
             raise RuntimeError(f"histogram(): bins must be a 1-D tensor of at least 2 edges, "
-                               f"got shape {edges.shape}")
+                               f"got shape {tuple(edges.shape)}")
         if edges.dtype != x.dtype:
             raise RuntimeError(f"histogram(): input and bins should have the same dtype, "
                                f"got {x.dtype} and {edges.dtype}")

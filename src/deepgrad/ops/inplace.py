@@ -259,7 +259,7 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
         fits = False
     if not fits:
         raise RuntimeError(
-            f"copy_: source shape {tuple(source.shape)} cannot be broadcast to {self.shape}")
+            f"copy_: source shape {tuple(source.shape)} cannot be broadcast to {tuple(self.shape)}")
     return apply_inplace(self, "copy_", Overwrite.apply, source)
 
 

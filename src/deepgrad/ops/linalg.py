@@ -90,19 +90,20 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         other = Tensor(as_array(other), _copy=False)
     if input.ndim == 0 or other.ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "
-                           f"{input.shape} and {other.shape}")
+                           f"{tuple(input.shape)} and {tuple(other.shape)}")
     k_a = input.shape[-1]
     k_b = other.shape[0] if other.ndim == 1 else other.shape[-2]
     if k_a != k_b:
         raise RuntimeError(
-            f"matmul: shapes {input.shape} and {other.shape} cannot be multiplied "
+            f"matmul: shapes {tuple(input.shape)} and {tuple(other.shape)} cannot be multiplied "
             f"({k_a} != {k_b}: the last dim of the first must equal the "
             f"{'only' if other.ndim == 1 else 'second-to-last'} dim of the second)")
     if input.ndim > 2 and other.ndim > 2:
         try:
             np.broadcast_shapes(input.shape[:-2], other.shape[:-2])
         except ValueError:
-            raise RuntimeError(f"matmul: batch dimensions of {input.shape} and {other.shape} "
+            raise RuntimeError(f"matmul: batch dimensions of {tuple(input.shape)} and "
+                               f"{tuple(other.shape)} "
                                f"cannot be broadcast") from None
     a, b = promote("matmul", input, other)
     return MatMul.apply(a, b)
@@ -117,10 +118,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if not x_shape or x_shape[-1] != w_shape[-1]:
         raise RuntimeError(
             f"linear: input has {input.shape[-1] if input.ndim else 0} features (shape "
-            f"{input.shape}) but the weight expects {weight.shape[-1]} (weight shape "
-            f"{weight.shape}, i.e. in_features={weight.shape[-1]})")
+            f"{tuple(input.shape)}) but the weight expects {weight.shape[-1]} (weight shape "
+            f"{tuple(weight.shape)}, i.e. in_features={weight.shape[-1]})")
     if bias is not None and bias._array.shape != (w_shape[0],):
-        raise RuntimeError(f"linear: bias shape {bias.shape} does not match out_features "
+        raise RuntimeError(f"linear: bias shape {tuple(bias.shape)} does not match out_features "
                            f"({weight.shape[0]},)")
     if input.dtype != weight.dtype:
         raise TypeError(f"linear: input dtype {input.dtype} does not match weight dtype "
@@ -132,7 +133,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     if input.ndim != 1 or other.ndim != 1:
-        raise RuntimeError(f"dot: 1-D tensors expected, got {input.shape} and {other.shape}")
+        raise RuntimeError(f"dot: 1-D tensors expected, got {tuple(input.shape)} and "
+                           f"{tuple(other.shape)}")
     return matmul(input, other)
 
 
@@ -253,8 +255,8 @@ ger = outer
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     if input.ndim != 2 or vec.ndim != 1:
-        raise RuntimeError(f"mv: expected a matrix and a vector, got shapes {input.shape} "
-                           f"and {vec.shape}")
+        raise RuntimeError(f"mv: expected a matrix and a vector, got shapes {tuple(input.shape)} "
+                           f"and {tuple(vec.shape)}")
     return matmul(input, vec)
 
 
@@ -269,5 +271,5 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1,  # noqa
 
 def trace(input: Tensor) -> Tensor:  # noqa: A002
     if input.ndim != 2:
-        raise RuntimeError(f"trace: expected a matrix, got shape {input.shape}")
+        raise RuntimeError(f"trace: expected a matrix, got shape {tuple(input.shape)}")
     return einsum("ii->", input)

@@ -223,7 +223,7 @@ def _class_loss(op: str, input: Tensor, target: Tensor, weight: Tensor | None,  
     index_shape = () if unbatched else (x_shape[0],) + tuple(x_shape[2:])
     if probs and not fused:
         raise TypeError(f"{op}: target must hold class indices (an integer tensor of shape "
-                        f"{index_shape}), got a float tensor of shape {target.shape}")
+                        f"{index_shape}), got a float tensor of shape {tuple(target.shape)}")
     if not probs:
         if tuple(target.shape) != index_shape:
             raise ValueError(

@@ -164,20 +164,20 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     with the unbiased batch variance, as torch."""
     x = _float_tensor("batch_norm", input)
     if x.ndim < 2:
-        raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {x.shape}")
+        raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {tuple(x.shape)}")
     channels = x.shape[1]
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
                     ("running_var", running_var)):
         if t is not None and t.shape != (channels,):
-            raise RuntimeError(f"batch_norm: {name} has shape {t.shape} but the input has "
-                               f"{channels} channels (input shape {x.shape})")
+            raise RuntimeError(f"batch_norm: {name} has shape {tuple(t.shape)} but the input has "
+                               f"{channels} channels (input shape {tuple(x.shape)})")
     rm = running_mean._array if running_mean is not None else None
     rv = running_var._array if running_var is not None else None
     has_stats = rm is not None and rv is not None
     use_batch = training or not has_stats
     if use_batch and x._array.size // max(channels, 1) <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when "
-                         f"training, got input shape {x.shape}")
+                         f"training, got input shape {tuple(x.shape)}")
     return BatchNorm.apply(x, weight, bias,
                            running_mean=rm if has_stats else None,
                            running_var=rv if has_stats else None,
@@ -195,10 +195,10 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,  # noqa: A0
     if k == 0 or x.ndim < k or x.shape[x.ndim - k:] != shape:
         raise RuntimeError(
             f"layer_norm: normalized_shape {list(shape)} must match the last {k} dims of "
-            f"the input, got input shape {x.shape}")
+            f"the input, got input shape {tuple(x.shape)}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.shape != shape:
-            raise RuntimeError(f"layer_norm: {name} has shape {t.shape}, expected {shape}")
+            raise RuntimeError(f"layer_norm: {name} has shape {tuple(t.shape)}, expected {shape}")
     return LayerNorm.apply(x, weight, bias, k=k, eps=eps)
 
 
@@ -214,7 +214,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # 
     per-channel ``weight`` and ``bias``."""
     x = _float_tensor("group_norm", input)
     if x.ndim < 2:
-        raise RuntimeError(f"group_norm: expected input of shape (N, C, *), got {x.shape}")
+        raise RuntimeError(f"group_norm: expected input of shape (N, C, *), got {tuple(x.shape)}")
     n, c = x.shape[0], x.shape[1]
     if num_groups < 1 or c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
@@ -222,7 +222,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # 
                            f"num_groups={num_groups}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.shape != (c,):
-            raise RuntimeError(f"group_norm: {name} has shape {t.shape}, expected ({c},)")
+            raise RuntimeError(f"group_norm: {name} has shape {tuple(t.shape)}, expected ({c},)")
     groups = x.reshape(n, num_groups, -1)
     out = layer_norm(groups, groups.shape[-1], eps=eps).reshape(*x.shape)
     if weight is not None:
@@ -243,7 +243,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A0
     x = _float_tensor("instance_norm", input)
     if x.ndim < 3:
         raise ValueError(f"instance_norm: expected input of shape (N, C, *spatial), got "
-                         f"{x.shape}")
+                         f"{tuple(x.shape)}")
     c = x.shape[1]
     if not use_input_stats:
         if running_mean is None or running_var is None:
@@ -258,7 +258,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A0
         flat = x._array.reshape(x.shape[0], c, -1)
         if flat.shape[-1] <= 1:
             raise ValueError(f"instance_norm: expected more than 1 spatial element when "
-                             f"training, got input of shape {x.shape}")
+                             f"training, got input of shape {tuple(x.shape)}")
         rm, rv = running_mean._array, running_var._array
         rm *= 1 - momentum
         rm += momentum * flat.mean(axis=(0, 2)).astype(rm.dtype)
@@ -277,7 +277,7 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int,  # noqa: A002
     k = len(shape)
     if k == 0 or x.ndim < k or x.shape[x.ndim - k:] != shape:
         raise RuntimeError(f"rms_norm: normalized_shape {list(shape)} must match the last {k} "
-                           f"dims of the input, got input shape {x.shape}")
+                           f"dims of the input, got input shape {tuple(x.shape)}")
     dims = tuple(range(x.ndim - k, x.ndim))
     floor = float(np.finfo(x.dtype).eps) if eps is None else eps
     out = x * ((x * x).mean(dims, keepdim=True) + floor) ** -0.5

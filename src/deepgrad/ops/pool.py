@@ -321,7 +321,7 @@ def _batched(op: str, input: Tensor) -> tuple[Tensor, bool]:  # noqa: A002
         raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
     if input.ndim not in (3, 4):
         raise RuntimeError(f"{op}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
-                           f"shape {input.shape}")
+                           f"shape {tuple(input.shape)}")
     if input.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating point tensor, got dtype {input.dtype}")
     return (unsqueeze(input, 0), True) if input.ndim == 3 else (input, False)

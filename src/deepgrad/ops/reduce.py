@@ -242,7 +242,7 @@ def amin(input: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:  # no
 
 def _check_nonempty(op: str, x: Tensor) -> None:
     if x.numel() == 0:
-        raise RuntimeError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
+        raise RuntimeError(f"{op}: cannot reduce an empty tensor of shape {tuple(x.shape)}")
 
 
 def _max_min(op: str, largest: bool, input: Tensor, dim: Any, keepdim: bool) -> Any:  # noqa: A002

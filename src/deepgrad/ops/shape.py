@@ -181,7 +181,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     if (-1 in target and (prod == 0 or size % prod)) or (-1 not in target and prod != size):
         raise RuntimeError(
             f"reshape: shape {list(target)} is invalid for input of size {size} "
-            f"(input shape {input.shape})")
+            f"(input shape {tuple(input.shape)})")
     return Reshape.apply(input, shape=target)
 
 
@@ -200,7 +200,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     if input._base is not None:
         raise RuntimeError(
             f"view size is not compatible with input tensor's size and stride (at least one "
-            f"dimension spans across two contiguous subspaces): input shape {input.shape}, "
+            f"dimension spans across two contiguous subspaces): input shape {tuple(input.shape)}, "
             f"view {tuple(out.shape)}. Use .reshape(...) instead.")
     input._array = out._array.reshape(input.shape)
     out._version_counter, out._base = input._version_counter, input
@@ -220,7 +220,7 @@ def _view_as_dtype(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
         array = input._array.view(dt)
     except ValueError as exc:
         raise RuntimeError(f"view(dtype): cannot view a {input.dtype} tensor of shape "
-                           f"{input.shape} as {dt}: {exc}") from None
+                           f"{tuple(input.shape)} as {dt}: {exc}") from None
     out = Tensor(array, _copy=False)
     out._version_counter = input._version_counter
     return out
@@ -240,7 +240,7 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
     sizes = tuple(sizes)
     if -1 not in sizes and math.prod(sizes) != input.shape[axis]:
         raise RuntimeError(f"unflatten: sizes {sizes} don't multiply up to the size of dim "
-                           f"{dim} ({input.shape[axis]}) of input shape {input.shape}")
+                           f"{dim} ({input.shape[axis]}) of input shape {tuple(input.shape)}")
     return reshape(input, input.shape[:axis] + sizes + input.shape[axis + 1:])
 
 
@@ -248,7 +248,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
     order = _shape_arg(dims)
     if sorted(normalize_dims("permute", order, input.ndim) or ()) != list(range(input.ndim)):
         raise RuntimeError(f"permute: dims {order} are not a permutation of the "
-                           f"{input.ndim} dims of input shape {input.shape}")
+                           f"{input.ndim} dims of input shape {tuple(input.shape)}")
     axes = normalize_dims("permute", order, input.ndim)
     return Permute.apply(input, dims=axes)
 
@@ -288,7 +288,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     extra = len(target) - input.ndim
     if extra < 0:
         raise RuntimeError(f"expand: the number of sizes ({len(target)}) must be >= the "
-                           f"number of dims of input shape {input.shape}")
+                           f"number of dims of input shape {tuple(input.shape)}")
     for i, s in enumerate(target):
         if s == -1:
             if i < extra:
@@ -297,7 +297,8 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     for i, s in enumerate(input.shape):
         if s != 1 and s != target[i + extra]:
             raise RuntimeError(f"expand: the size of input dim {i} ({s}) must match the "
-                               f"expanded size {target[i + extra]} or be 1 (input {input.shape}, "
+                               f"expanded size {target[i + extra]} or be 1 (input "
+                               f"{tuple(input.shape)}, "
                                f"target {tuple(target)})")
     return Expand.apply(input, shape=tuple(target))
 
@@ -330,7 +331,7 @@ def _convert_index(index: Any, shape: tuple[int, ...]) -> Any:
     try:
         np.empty(shape, dtype=np.bool_)[converted]
     except IndexError as exc:
-        raise IndexError(f"index: {exc} (tensor shape {shape})") from None
+        raise IndexError(f"index: {exc} (tensor shape {tuple(shape)})") from None
     return converted
 
 
@@ -349,7 +350,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                                        enumerate(zip(x.shape, first.shape, strict=True))
                                        if j != axis):
             raise RuntimeError(f"cat: sizes of tensors must match except in dimension {dim}; "
-                               f"tensor 0 has shape {first.shape}, tensor {i} has {x.shape}")
+                               f"tensor 0 has shape {tuple(first.shape)}, tensor {i} has "
+                               f"{tuple(x.shape)}")
     return Cat.apply(*tensors, dim=axis)
 
 
@@ -363,7 +365,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     for i, x in enumerate(tensors):
         if x.shape != tensors[0].shape:
             raise RuntimeError(f"stack: expects each tensor to be equal size, but got "
-                               f"{tensors[0].shape} at entry 0 and {x.shape} at entry {i}")
+                               f"{tuple(tensors[0].shape)} at entry 0 and {tuple(x.shape)} at "
+                               f"entry {i}")
     (axis,) = normalize_dims("stack", dim, tensors[0].ndim + 1)  # type: ignore[misc]
     return Stack.apply(*tensors, dim=axis)
 
@@ -410,7 +413,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",  # noqa: A002
                                   f"{', '.join(PAD_MODES)}")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: padding length {len(pad)} must be even and at most "
-                         f"2 * ndim ({2 * input.ndim}) for input shape {input.shape}")
+                         f"2 * ndim ({2 * input.ndim}) for input shape {tuple(input.shape)}")
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))

@@ -55,7 +55,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{name}: params should be an iterable of Tensors or dicts, but got a single "
-                f"Tensor of shape {params.shape}; wrap it in a list")
+                f"Tensor of shape {tuple(params.shape)}; wrap it in a list")
         if isinstance(params, (set, frozenset)):
             raise TypeError(self._set_message())
         groups: list[Any] = list(params)
@@ -342,7 +342,7 @@ class Optimizer:
             if array.shape != p.shape:
                 raise ValueError(f"{name}.load_state_dict: state {field!r} of parameter "
                                  f"{index} has shape {tuple(array.shape)}, but the parameter "
-                                 f"has shape {p.shape}")
+                                 f"has shape {tuple(p.shape)}")
             return array
         if isinstance(value, np.generic):
             return value.item()

@@ -63,11 +63,12 @@ def read_python_batches(folder: Path, train: bool) -> Decoded:
         data = np.asarray(_field(batch, "data", path))
         if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != PIXELS:
             raise CorruptFileError(
-                f"{path}: 'data' must be uint8 (N, {PIXELS}), got {data.dtype} {data.shape}"
+                f"{path}: 'data' must be uint8 (N, {PIXELS}), got {data.dtype} {tuple(data.shape)}"
             )
         y = np.asarray(_field(batch, "labels", path))
         if y.shape != (len(data),):
-            raise CorruptFileError(f"{path}: {len(data)} images but labels of shape {y.shape}")
+            raise CorruptFileError(f"{path}: {len(data)} images but labels of shape "
+                                   f"{tuple(y.shape)}")
         images.append(_to_hwc(data))
         labels.append(_check_labels(y, path))
     classes = CIFAR10.classes

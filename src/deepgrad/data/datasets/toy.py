@@ -124,7 +124,7 @@ def make_blobs(
         centers_arr = np.asarray(centers, dtype=np.float64)
         if centers_arr.ndim != 2:
             raise ValueError(
-                f"make_blobs: centers must be (k, n_features), got {centers_arr.shape}"
+                f"make_blobs: centers must be (k, n_features), got {tuple(centers_arr.shape)}"
             )
         n_features = centers_arr.shape[1]
     k = len(centers_arr)

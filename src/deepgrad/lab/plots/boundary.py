@@ -36,7 +36,7 @@ def boundary_grid(predict_proba: Callable[[np.ndarray], Any], points: Any, *,
     """
     pts = as_numpy(points).astype(np.float64)
     if pts.ndim != 2 or pts.shape[1] != 2:
-        raise ValueError(f"boundary_grid: points must be (N, 2), got shape {pts.shape}")
+        raise ValueError(f"boundary_grid: points must be (N, 2), got shape {tuple(pts.shape)}")
     low, high = pts.min(axis=0), pts.max(axis=0)
     span = np.where(high > low, high - low, 1.0)
     low, high = low - padding * span, high + padding * span
@@ -98,7 +98,8 @@ def plot_decision_boundary(xx: Any, yy: Any, probs: Any, points: Any = None, lab
     and the data points coloured by their true class."""
     p = as_numpy(probs)
     if p.ndim != 3:
-        raise ValueError(f"plot_decision_boundary: probs must be (G, G, C), got shape {p.shape}")
+        raise ValueError(f"plot_decision_boundary: probs must be (G, G, C), got shape "
+                         f"{tuple(p.shape)}")
     fig = new_figure(4.6, 4.0)
     ax = fig.add_subplot()
     _draw(ax, as_numpy(xx), as_numpy(yy), p, points, labels, class_names, legend=True)
@@ -117,7 +118,8 @@ def plot_boundary_sequence(xx: Any, yy: Any, probs: Any, epochs: Any, points: An
     """
     p = as_numpy(probs)
     if p.ndim != 4:
-        raise ValueError(f"plot_boundary_sequence: probs must be (E, G, G, C), got {p.shape}")
+        raise ValueError(f"plot_boundary_sequence: probs must be (E, G, G, C), got "
+                         f"{tuple(p.shape)}")
     ep = as_numpy(epochs)
     picks = np.unique(np.linspace(0, len(p) - 1, min(max_panels, len(p))).round().astype(int))
     rows, cols = grid_shape(len(picks), max_cols)

@@ -26,7 +26,8 @@ def confusion_matrix(targets: Any, preds: Any, num_classes: int | None = None) -
     t = as_numpy(targets).astype(np.int64).ravel()
     p = as_numpy(preds).astype(np.int64).ravel()
     if t.shape != p.shape:
-        raise ValueError(f"confusion_matrix: targets {t.shape} and preds {p.shape} differ "
+        raise ValueError(f"confusion_matrix: targets {tuple(t.shape)} and preds "
+                         f"{tuple(p.shape)} differ "
                          "in length")
     if num_classes is None:
         num_classes = int(max(t.max(initial=-1), p.max(initial=-1))) + 1

@@ -17,7 +17,7 @@ def mse(clean: Any, recon: Any) -> np.ndarray:
     a = as_numpy(clean).astype(np.float64)
     b = as_numpy(recon).astype(np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"mse: clean {a.shape} and recon {b.shape} differ in shape")
+        raise ValueError(f"mse: clean {tuple(a.shape)} and recon {tuple(b.shape)} differ in shape")
     return ((a - b) ** 2).reshape(len(a), -1).mean(axis=1)
 
 

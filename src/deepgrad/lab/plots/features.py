@@ -109,7 +109,8 @@ def plot_feature_maps(inputs: Any, maps: Any, *, layer: str = "", n_images: int 
     """
     m = as_numpy(maps)
     if m.ndim != 4:
-        raise ValueError(f"plot_feature_maps: maps must be (N, C, H, W), got shape {m.shape}")
+        raise ValueError(f"plot_feature_maps: maps must be (N, C, H, W), got shape "
+                         f"{tuple(m.shape)}")
     n = min(n_images, len(m), len(as_numpy(inputs)))
     channels = _strongest_channels(m[:n], min(max_channels, m.shape[1]))
     mosaic, (th, tw) = feature_mosaic(as_numpy(inputs)[:n], m[:n], channels)
@@ -146,7 +147,8 @@ def plot_filters(weights: Any, *, layer: str = "", max_filters: int = 64,
     """
     w = as_numpy(weights).astype(np.float64)
     if w.ndim != 4:
-        raise ValueError(f"plot_filters: weights must be (O, I, kh, kw), got shape {w.shape}")
+        raise ValueError(f"plot_filters: weights must be (O, I, kh, kw), got shape "
+                         f"{tuple(w.shape)}")
     w = w[:max_filters]
     rows, cols = grid_shape(len(w), max_cols)
     fig = new_figure(0.9 * cols + 1.0, 0.95 * rows + 0.5)

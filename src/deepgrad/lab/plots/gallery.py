@@ -36,7 +36,8 @@ __all__ = [
 def _confidence(probs: Any, preds: Any | None) -> tuple[np.ndarray, np.ndarray]:
     p = as_numpy(probs)
     if p.ndim != 2:
-        raise ValueError(f"gallery: probs must be (N, C) class probabilities, got shape {p.shape}")
+        raise ValueError(f"gallery: probs must be (N, C) class probabilities, got shape "
+                         f"{tuple(p.shape)}")
     pred = p.argmax(axis=1) if preds is None else as_numpy(preds).astype(np.int64)
     return pred, p[np.arange(len(p)), pred]
 

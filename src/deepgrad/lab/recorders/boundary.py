@@ -39,7 +39,8 @@ class BoundaryRecorder(Callback):
                  epochs: Any = None, grid: int = 100, margin: float = 0.25) -> None:
         points = np.asarray(points, dtype=np.float32)
         if points.ndim != 2 or points.shape[1] != 2:
-            raise ValueError(f"BoundaryRecorder: expected 2-D points (N, 2), got {points.shape}")
+            raise ValueError(f"BoundaryRecorder: expected 2-D points (N, 2), got "
+                             f"{tuple(points.shape)}")
         self.path = Path(path) if path is not None else None
         self.points, self.labels = points, np.asarray(labels, dtype=np.int64)
         self.epochs = None if epochs is None else {int(e) for e in epochs}

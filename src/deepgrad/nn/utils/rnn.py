@@ -59,7 +59,7 @@ def _lengths(lengths: Any, batch: int) -> np.ndarray:
     values = np.asarray(lengths._array if isinstance(lengths, Tensor) else lengths)
     if values.ndim != 1 or values.dtype.kind not in "iu":
         raise ValueError(f"pack_padded_sequence: lengths must be a 1-D sequence of ints, got "
-                         f"{values.dtype} of shape {values.shape}")
+                         f"{values.dtype} of shape {tuple(values.shape)}")
     if len(values) != batch:
         raise ValueError(f"pack_padded_sequence: expected {batch} lengths (one per sequence "
                          f"of the batch), got {len(values)}")
