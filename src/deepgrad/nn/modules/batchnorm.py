@@ -13,7 +13,7 @@ from typing import Any
 from deepgrad import autograd, backend
 from deepgrad.nn import init
 from deepgrad.nn.module import Module
-from deepgrad.nn.parameter import Parameter
+from deepgrad.nn.modules.normalization import register_affine, register_running_stats
 from deepgrad.ops.norm import batch_norm
 from deepgrad.tensor import Tensor
 
@@ -32,27 +32,9 @@ class _BatchNorm(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         self.use_bias = bias
-        xp, dt = backend.xp, dtype or backend.default_float_dtype()
-        if affine:
-            self.weight = Parameter(xp.ones(num_features, dtype=dt))
-            if bias:
-                self.bias = Parameter(xp.zeros(num_features, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(xp.zeros(num_features, dtype=dt),
-                                                        _copy=False))
-            self.register_buffer("running_var", Tensor(xp.ones(num_features, dtype=dt),
-                                                       _copy=False))
-            self.register_buffer("num_batches_tracked",
-                                 Tensor(xp.zeros((), dtype=backend.int64), _copy=False))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        dt = dtype or backend.default_float_dtype()
+        register_affine(self, num_features, affine, bias, dt)
+        register_running_stats(self, num_features, track_running_stats, dt)
         self.reset_parameters()
 
     def reset_running_stats(self) -> None:

@@ -14,6 +14,26 @@ from deepgrad.ops.norm import group_norm, instance_norm, layer_norm, rms_norm
 from deepgrad.tensor import Tensor
 
 
+def register_affine(module: Module, features: Any, weight: bool, bias: bool, dtype: Any) -> None:
+    """``weight`` (ones) and ``bias`` (zeros) of a norm layer, or None where switched off."""
+    xp = backend.xp
+    module.register_parameter("weight", Parameter(xp.ones(features, dtype=dtype))
+                              if weight else None)
+    module.register_parameter("bias", Parameter(xp.zeros(features, dtype=dtype))
+                              if weight and bias else None)
+
+
+def register_running_stats(module: Module, features: int, track: bool, dtype: Any) -> None:
+    """The ``running_mean``/``running_var``/``num_batches_tracked`` buffers (None when not
+    tracked), as batch and instance norm keep them."""
+    xp = backend.xp
+    stats = ((xp.zeros(features, dtype=dtype), xp.ones(features, dtype=dtype),
+              xp.zeros((), dtype=backend.int64)) if track else (None, None, None))
+    for name, value in zip(("running_mean", "running_var", "num_batches_tracked"), stats,
+                           strict=True):
+        module.register_buffer(name, None if value is None else Tensor(value, _copy=False))
+
+
 class LayerNorm(Module):
     """Normalise over the trailing ``normalized_shape`` dims, then scale and shift
     elementwise (``weight`` ones, ``bias`` zeros at init)."""
@@ -72,11 +92,7 @@ class GroupNorm(Module):
                              f"num_groups ({num_groups})")
         self.num_groups, self.num_channels = int(num_groups), int(num_channels)
         self.eps, self.affine, self.use_bias = eps, affine, affine and bias
-        dt = dtype or backend.default_float_dtype()
-        self.register_parameter("weight", Parameter(backend.xp.ones((num_channels,), dtype=dt))
-                                if affine else None)
-        self.register_parameter("bias", Parameter(backend.xp.zeros((num_channels,), dtype=dt))
-                                if self.use_bias else None)
+        register_affine(self, num_channels, affine, bias, dtype or backend.default_float_dtype())
 
     def reset_parameters(self) -> None:
         if self.weight is not None:
@@ -106,22 +122,9 @@ class _InstanceNorm(Module):
         self.affine, self.track_running_stats = affine, track_running_stats
         self.use_bias = affine and bias
         dt = dtype or backend.default_float_dtype()
-        self.register_parameter("weight", Parameter(backend.xp.ones((num_features,), dtype=dt))
-                                if affine else None)
-        self.register_parameter("bias", Parameter(backend.xp.zeros((num_features,), dtype=dt))
-                                if self.use_bias else None)
-        if track_running_stats:  # torch keeps num_batches_tracked at 0 for instance norm
-            xp = backend.xp
-            self.register_buffer("running_mean", Tensor(xp.zeros(num_features, dtype=dt),
-                                                        _copy=False))
-            self.register_buffer("running_var", Tensor(xp.ones(num_features, dtype=dt),
-                                                       _copy=False))
-            self.register_buffer("num_batches_tracked",
-                                 Tensor(xp.zeros((), dtype=backend.int64), _copy=False))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        register_affine(self, num_features, affine, bias, dt)
+        # torch keeps num_batches_tracked at 0 for instance norm
+        register_running_stats(self, num_features, track_running_stats, dt)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         n = self.dims
