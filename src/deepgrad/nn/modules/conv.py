@@ -107,6 +107,12 @@ class _ConvNd(Module):
         flat = [w for lo_hi in reversed(widths) for w in lo_hi]  # last dim first, as F.pad
         return F.pad(input, flat, mode=self.padding_mode), 0
 
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        self._check_input(input)
+        x, padding = self._padded(input)
+        conv = F.conv1d if self.dims == 1 else F.conv2d
+        return conv(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
     def extra_repr(self) -> str:
         n = self.dims
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -135,12 +141,6 @@ class Conv2d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, device=device, dtype=dtype)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        self._check_input(input)
-        x, padding = self._padded(input)
-        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
-                        self.groups)
-
 
 class Conv1d(_ConvNd):
     """Weight ``(out_channels, in_channels // groups, k)`` over (N, C, L) sequences."""
@@ -153,15 +153,15 @@ class Conv1d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, device=device, dtype=dtype)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        self._check_input(input)
-        x, padding = self._padded(input)
-        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation,
-                        self.groups)
-
 
 class _ConvTransposeNd(_ConvNd):
     transposed = True
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
+        self._check_input(input)
+        conv = F.conv_transpose1d if self.dims == 1 else F.conv_transpose2d
+        return conv(input, self.weight, self.bias, self.stride, self.padding,
+                    self._output_padding(input, output_size), self.groups, self.dilation)
 
     def _output_padding(self, input: Tensor, output_size: Any) -> tuple[int, ...]:  # noqa: A002
         """torch's rule: the ``output_padding`` that makes the output ``output_size``."""
@@ -197,12 +197,6 @@ class ConvTranspose2d(_ConvTransposeNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, output_padding, device=device, dtype=dtype)
 
-    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
-        self._check_input(input)
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(input, output_size), self.groups,
-                                  self.dilation)
-
 
 class ConvTranspose1d(_ConvTransposeNd):
     """The gradient of a Conv1d as a layer: weight ``(in_channels, out_channels // groups,
@@ -216,9 +210,3 @@ class ConvTranspose1d(_ConvTransposeNd):
                  dtype: Any = None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, output_padding, device=device, dtype=dtype)
-
-    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
-        self._check_input(input)
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(input, output_size), self.groups,
-                                  self.dilation)
