@@ -11,9 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from deepgrad import autograd, backend
-from deepgrad.nn import init
 from deepgrad.nn.module import Module
-from deepgrad.nn.modules.normalization import register_affine, register_running_stats
+from deepgrad.nn.modules.normalization import (
+    register_affine,
+    register_running_stats,
+    reset_affine,
+)
 from deepgrad.ops.norm import batch_norm
 from deepgrad.tensor import Tensor
 
@@ -46,10 +49,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine(self)
 
     def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
         if input.ndim not in self._accepted_ndims:

@@ -23,6 +23,15 @@ def register_affine(module: Module, features: Any, weight: bool, bias: bool, dty
                               if weight and bias else None)
 
 
+def reset_affine(module: Module) -> None:
+    """``weight`` back to ones and ``bias`` to zeros, where the layer has them."""
+    weight, bias = getattr(module, "weight", None), getattr(module, "bias", None)
+    if weight is not None:
+        init.ones_(weight)
+    if bias is not None:
+        init.zeros_(bias)
+
+
 def register_running_stats(module: Module, features: int, track: bool, dtype: Any) -> None:
     """The ``running_mean``/``running_var``/``num_batches_tracked`` buffers (None when not
     tracked), as batch and instance norm keep them."""
@@ -48,23 +57,11 @@ class LayerNorm(Module):
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         self.use_bias = bias
-        dt = dtype or backend.default_float_dtype()
-        if elementwise_affine:
-            self.weight = Parameter(backend.xp.ones(self.normalized_shape, dtype=dt))
-            if bias:
-                self.bias = Parameter(backend.xp.zeros(self.normalized_shape, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        register_affine(self, self.normalized_shape, elementwise_affine, bias,
+                        dtype or backend.default_float_dtype())
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         k = len(self.normalized_shape)
@@ -95,10 +92,7 @@ class GroupNorm(Module):
         register_affine(self, num_channels, affine, bias, dtype or backend.default_float_dtype())
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -174,8 +168,7 @@ class RMSNorm(Module):
                                 if elementwise_affine else None)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
+        reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return rms_norm(input, self.normalized_shape, self.weight, self.eps)
