@@ -16,8 +16,6 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from deepgrad import autograd, backend
 from deepgrad.nn import functional as F
 from deepgrad.nn.module import Module
@@ -245,11 +243,7 @@ class RNNBase(Module):
             raise RNNShapeError(f"{where}: expected input with input_size={self.input_size} "
                                 f"features in the last dimension {layout}, got input of "
                                 f"shape {tuple(input.shape)}")
-        weight = getattr(self, self._flat_weights_names[0])
-        if input.dtype != weight.dtype:
-            raise ValueError(f"{where}: input dtype ({input.dtype}) does not match weight "
-                             f"dtype ({weight.dtype}); convert the input with "
-                             f".to({weight.dtype}) or the model with .to({input.dtype})")
+        self._check_dtype(input.dtype)
         if batched:
             x = S.transpose(input, 0, 1) if self.batch_first else input
         else:
@@ -264,6 +258,13 @@ class RNNBase(Module):
         if self.batch_first:
             out = S.transpose(out, 0, 1)
         return out, finals
+
+    def _check_dtype(self, dtype: Any) -> None:
+        weight = getattr(self, self._flat_weights_names[0])
+        if dtype != weight.dtype:
+            raise ValueError(f"{self._layer_name()}: input dtype ({dtype}) does not match "
+                             f"weight dtype ({weight.dtype}); convert the input with "
+                             f".to({weight.dtype}) or the model with .to({dtype})")
 
     def _initial_states(self, hx: State | None, batch: int, batched: bool,
                         dtype: Any) -> State:
@@ -291,30 +292,23 @@ class RNNBase(Module):
         """A PackedSequence: the padded, sorted batch runs with each sequence's state held
         after its last step; the output is packed again, the final states in the caller's
         batch order (``hx`` is given in that order too), as torch."""
-        from deepgrad.nn.utils.rnn import PackedSequence, _sorted_lengths, _valid
+        from deepgrad.nn.utils.rnn import PackedSequence, _pack_rows, _pad_rows
 
         where = self._layer_name()
         data = packed.data
         if data.ndim != 2 or data.shape[-1] != self.input_size:
             raise RNNShapeError(f"{where}: expected PackedSequence data of shape (steps, "
                                 f"input_size={self.input_size}), got {tuple(data.shape)}")
-        weight = getattr(self, self._flat_weights_names[0])
-        if data.dtype != weight.dtype:
-            raise ValueError(f"{where}: input dtype ({data.dtype}) does not match weight "
-                             f"dtype ({weight.dtype})")
+        self._check_dtype(data.dtype)
         batch_sizes = backend.to_numpy(packed.batch_sizes._array)
-        steps, batch = len(batch_sizes), int(batch_sizes[0])
-        valid = _valid(_sorted_lengths(batch_sizes), steps)             # (T, B), sorted order
-        rows = np.full(steps * batch, data.shape[0], dtype=np.int64)  # padding: a zero row
-        rows[np.flatnonzero(valid)] = np.arange(data.shape[0])
-        source = S.cat([data, zeros(1, data.shape[1], dtype=data.dtype)], 0)
-        x = S.reshape(S.getitem(source, rows), (steps, batch, data.shape[1]))
+        x, valid = _pad_rows(data, batch_sizes, len(batch_sizes), 0.0)  # (T, B, F), sorted
+        batch = x.shape[1]
         if hx is not None and packed.sorted_indices is not None:
             hx = tuple(index_select(h, 1, packed.sorted_indices) for h in hx)
         states = self._initial_states(hx, batch, True, data.dtype)
         running = Tensor(valid[:, :, None], _copy=False)
         out, finals = self._layers(x, states, running)
-        out = S.getitem(S.reshape(out, (steps * batch, out.shape[-1])), np.flatnonzero(valid))
+        out = _pack_rows(out, valid)
         if packed.unsorted_indices is not None:
             finals = tuple(index_select(f, 1, packed.unsorted_indices) for f in finals)
         return PackedSequence(out, packed.batch_sizes, packed.sorted_indices,

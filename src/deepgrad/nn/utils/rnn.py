@@ -79,6 +79,26 @@ def _sorted_lengths(batch_sizes: np.ndarray) -> np.ndarray:
     return (batch_sizes[None, :] > np.arange(batch_sizes[0])[:, None]).sum(axis=1)
 
 
+def _pack_rows(padded: Tensor, valid: np.ndarray) -> Tensor:
+    """The real steps of a time-major, sorted ``(T, B, *)`` batch, step by step: packed data."""
+    steps, batch = valid.shape
+    flat = S.reshape(S.getitem(padded, slice(0, steps)), (steps * batch, *padded.shape[2:]))
+    return S.getitem(flat, np.flatnonzero(valid))  # row-major: step by step, as packed
+
+
+def _pad_rows(data: Tensor, batch_sizes: np.ndarray, steps: int,
+              padding_value: float) -> tuple[Tensor, np.ndarray]:
+    """Packed ``data`` as the time-major, sorted ``(steps, B, *)`` batch (``padding_value``
+    after each sequence's end), and the ``(steps, B)`` mask of its real steps."""
+    batch = int(batch_sizes[0])
+    valid = _valid(_sorted_lengths(batch_sizes), steps)
+    pad = full((1, *data.shape[1:]), padding_value, dtype=data.dtype)
+    rows = np.full(steps * batch, data.shape[0], dtype=np.int64)  # the padding row
+    rows[np.flatnonzero(valid)] = np.arange(data.shape[0])
+    padded = S.reshape(S.getitem(S.cat([data, pad], 0), rows), (steps, batch, *data.shape[1:]))
+    return padded, valid
+
+
 def pad_sequence(sequences: Sequence[Tensor], batch_first: bool = False,
                  padding_value: float = 0.0, padding_side: str = "right") -> Tensor:
     """``(T_max, B, *)`` (``(B, T_max, *)`` with ``batch_first``) of sequences ``(T_i, *)``
@@ -127,14 +147,13 @@ def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
         sorted_indices, unsorted_indices = _long(order), _long(np.argsort(order))
     if batch_first:
         input = S.transpose(input, 0, 1)  # noqa: A001
-    steps, batch = int(values[0]), input.shape[1]
+    steps = int(values[0])
     if steps > input.shape[0]:
         raise ValueError(f"pack_padded_sequence: a length of {steps} exceeds the {input.shape[0]} "
                          "time steps of the input")
     valid = _valid(values, steps)
-    flat = S.reshape(S.getitem(input, slice(0, steps)), (steps * batch, *input.shape[2:]))
-    data = S.getitem(flat, np.flatnonzero(valid))  # row-major: step by step, as packed
-    return PackedSequence(data, _long(valid.sum(axis=1)), sorted_indices, unsorted_indices)
+    return PackedSequence(_pack_rows(input, valid), _long(valid.sum(axis=1)), sorted_indices,
+                          unsorted_indices)
 
 
 def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
@@ -143,18 +162,14 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
     """The padded batch of a PackedSequence, in the original batch order, and the lengths."""
     batch_sizes = np.asarray(sequence.batch_sizes._array)
     lengths = _sorted_lengths(batch_sizes)
-    steps, batch = len(batch_sizes), int(batch_sizes[0])
+    steps = len(batch_sizes)
     if total_length is not None:
         if total_length < steps:
             raise ValueError("Expected total_length to be at least the length of the longest "
                              f"sequence in the input, but got total_length={total_length} and "
                              f"max sequence length being {steps}")
         steps = total_length
-    data = sequence.data
-    pad = full((1, *data.shape[1:]), padding_value, dtype=data.dtype)
-    rows = np.full(steps * batch, data.shape[0], dtype=np.int64)  # the padding row
-    rows[np.flatnonzero(_valid(lengths, steps))] = np.arange(data.shape[0])
-    padded = S.reshape(S.getitem(S.cat([data, pad], 0), rows), (steps, batch, *data.shape[1:]))
+    padded, _ = _pad_rows(sequence.data, batch_sizes, steps, padding_value)
     if sequence.unsorted_indices is not None:
         padded = index_select(padded, 1, sequence.unsorted_indices)
         lengths = lengths[np.asarray(sequence.unsorted_indices._array)]
