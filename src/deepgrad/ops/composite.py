@@ -163,11 +163,16 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,  # noqa
 # ----------------------------------------------------------------------------- distances
 
 
+def floor_in_value(x: Tensor, floor: float) -> Tensor:
+    """``x`` at least ``floor`` in value, with ``x``'s own gradient: what torch's in-place
+    ``clamp_min_`` under ``no_grad`` leaves (cosine similarity's norms, Gaussian NLL's
+    variance)."""
+    return x + (E.clamp(x, min=floor) - x).detach()
+
+
 def _clamped_norm(x: Tensor, p: float, dim: int, eps: float) -> Tensor:
-    """``||x||_p`` along ``dim`` (kept), at least ``eps`` in value; its gradient is the
-    norm's, as torch's in-place ``clamp_min_`` under no_grad leaves it."""
-    norm = x.norm(p, dim, keepdim=True)
-    return norm + (E.clamp(norm, min=eps) - norm).detach()
+    """``||x||_p`` along ``dim`` (kept), at least ``eps`` in value (``floor_in_value``)."""
+    return floor_in_value(x.norm(p, dim, keepdim=True), eps)
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,  # noqa: A002

@@ -16,7 +16,7 @@ from deepgrad.ops import activation as A
 from deepgrad.ops import elementwise as E
 from deepgrad.ops import reduce as R
 from deepgrad.ops import shape as S
-from deepgrad.ops.composite import logsigmoid, pairwise_distance
+from deepgrad.ops.composite import floor_in_value, logsigmoid, pairwise_distance
 from deepgrad.ops.creation import full_like
 from deepgrad.tensor import Tensor
 
@@ -143,7 +143,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
             raise ValueError("var is of incorrect size")
     if bool((var._array < 0).any()):
         raise ValueError("var has negative entry/entries")
-    var = var + (E.clamp(var, min=eps) - var).detach()
+    var = floor_in_value(var, eps)
     loss = 0.5 * (E.log(var) + (input - target) ** 2 / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
